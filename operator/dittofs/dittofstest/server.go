@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"sync"
@@ -88,6 +90,9 @@ func New(opts Options) (*Server, error) {
 		Handler:           s,
 		ConnState:         s.trackConn,
 		ReadHeaderTimeout: 10 * time.Second,
+		// Failed TLS handshakes are expected in tests of certificate
+		// errors; they are not worth a log line.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	l := opts.Listener
 	if l == nil {
