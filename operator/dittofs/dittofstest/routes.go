@@ -29,7 +29,7 @@ func (s *Server) newMux() *http.ServeMux {
 	mux.HandleFunc(RouteReady, s.handleReady)
 	mux.HandleFunc(RouteLogin, s.handleLogin)
 	mux.HandleFunc(RouteRefresh, s.handleRefresh)
-	mux.HandleFunc(RouteMe, s.authorized(anyRole, s.handleMe))
+	mux.HandleFunc(RouteMe, s.authorized(meAccess, s.handleMe))
 	mux.HandleFunc(RouteCreateUser, s.authorized(adminOnly, s.handleCreateUser))
 	mux.HandleFunc(RouteDeleteUser, s.authorized(adminOnly, s.handleDeleteUser))
 	mux.HandleFunc(RouteResetPassword, s.authorized(adminOnly, s.handleResetPassword))

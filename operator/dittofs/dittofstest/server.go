@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -65,6 +66,7 @@ type Server struct {
 	hangGate  chan struct{} // closed to release hung requests
 	records   []RequestRecord
 	serveDone sync.WaitGroup
+	inFlight  atomic.Int64
 }
 
 // New starts a simulator seeded like a fresh DittoFS server: user "admin"
@@ -238,6 +240,8 @@ func (s *Server) trackConn(c net.Conn, state http.ConnState) {
 
 // ServeHTTP records the request and answers it, unless a fault takes over.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
 	_, route := s.mux.Handler(r)
 	rec := &RequestRecord{Time: s.now(), Method: r.Method, Path: r.URL.Path, Route: route}
 	if c := s.bearerClaims(r); c != nil {
@@ -253,6 +257,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.records = append(s.records, *rec)
 	s.mu.Unlock()
 }
+
+// InFlight is the number of requests being served right now, hung ones
+// included; tests use it to wait until a call is held by Hang.
+func (s *Server) InFlight() int { return int(s.inFlight.Load()) }
 
 type recordKey struct{}
 
