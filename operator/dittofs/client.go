@@ -84,6 +84,10 @@ func New(cfg Config) (*Client, error) {
 // BaseURL returns the control plane's root URL, without a trailing slash.
 func (c *Client) BaseURL() string { return c.base }
 
+// CloseIdleConnections closes the connections kept alive for reuse; call it
+// when replacing a Client, e.g. after the CA bundle changed.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
 func orDefault[T comparable](v, def T) T {
 	var zero T
 	if v == zero {

@@ -396,6 +396,7 @@ func TestUserAgentAndHeaders(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, dittofs.Config{BaseURL: srv.URL, UserAgent: "test-agent/1"})
+	defer c.CloseIdleConnections()
 	if _, err := c.ListAdapters(ctxFor(t), "tok"); err != nil {
 		t.Fatal(err)
 	}

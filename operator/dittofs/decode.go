@@ -25,6 +25,7 @@ const maxTokenLifetime = 100 * 365 * 24 * time.Hour
 // the error, as time.Time's own decoder would.
 type jsonTime struct{ time.Time }
 
+// UnmarshalJSON accepts null or an RFC 3339 string.
 func (t *jsonTime) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil

@@ -133,9 +133,14 @@ type redactedError struct {
 	err error
 }
 
-func (e *redactedError) Error() string    { return e.msg }
+// Error is the redacted text.
+func (e *redactedError) Error() string { return e.msg }
+
+// GoString keeps %#v from printing the wrapped, unredacted chain.
 func (e *redactedError) GoString() string { return e.msg }
-func (e *redactedError) Unwrap() error    { return e.err }
+
+// Unwrap exposes the original error to errors.Is and errors.As.
+func (e *redactedError) Unwrap() error { return e.err }
 
 // scrub removes every non-empty secret from the text of err. An *APIError is
 // redacted in place so callers still get the typed error.

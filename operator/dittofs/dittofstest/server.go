@@ -35,8 +35,9 @@ type Options struct {
 	RefreshTTL time.Duration
 	// Addr is the TCP address to listen on when Listener is nil.
 	Addr string
-	// Listener, if set, is served instead of listening on Addr. After
-	// RefuseConnections, AcceptConnections listens again on its address.
+	// Listener, if set, is served instead of listening on Addr. It must be
+	// a TCP listener: after RefuseConnections, AcceptConnections listens
+	// again on its address.
 	Listener net.Listener
 	// TLSConfig, if set, makes the server speak HTTPS with it.
 	TLSConfig *tls.Config
@@ -281,6 +282,7 @@ type statusWriter struct {
 	status int
 }
 
+// WriteHeader notes the first status written.
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
@@ -288,6 +290,7 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write notes the implicit 200 of a body written without a status.
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
