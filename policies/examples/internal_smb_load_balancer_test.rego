@@ -1,4 +1,4 @@
-package dittofs.networking.custom.internal_smb_load_balancer_test
+package internal_smb_load_balancer_test
 
 import data.dittofs.networking
 

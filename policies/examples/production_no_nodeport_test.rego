@@ -1,4 +1,4 @@
-package dittofs.networking.custom.production_no_nodeport_test
+package production_no_nodeport_test
 
 import data.dittofs.networking
 
