@@ -116,12 +116,8 @@ type DittoServerSpec struct {
 	// configuration file. It may not contain `adapters` (adapters are managed
 	// through the DittoFS API) nor settings the operator owns
 	// (`controlplane.host`, `controlplane.port`, `controlplane.tls`, `database`).
-	// +kubebuilder:pruning:PreserveUnknownFields
-	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:validation:Type=object
-	// +kubebuilder:validation:XValidation:rule="!has(self.adapters)",message="spec.config.adapters is not supported: adapters are managed through the DittoFS API; use 'dfsctl adapter enable|disable'"
 	// +optional
-	Config *apiextensionsv1.JSON `json:"config,omitempty"`
+	Config *ServerConfig `json:"config,omitempty"`
 
 	// NFSPort is no longer supported: adapters are managed through the DittoFS
 	// API. It stays in the schema only so that admission can explain what to do
@@ -457,6 +453,7 @@ const (
 // +kubebuilder:printcolumn:name="Adapters",type=string,JSONPath=`.status.runningAdapters`
 // +kubebuilder:printcolumn:name="Endpoints",type=string,JSONPath=`.status.endpoints`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 45",message="metadata.name must be at most 45 characters: the StatefulSet, its pods and Services are named after it"
 
 // DittoServer runs one DittoFS file server. The operator creates its workload,
 // keeps a least-privilege DittoFS account, and publishes a Service and a

@@ -1,0 +1,54 @@
+package v1alpha1
+
+import (
+	"encoding/json"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+)
+
+// ServerConfig holds free-form DittoFS settings, kept as given.
+//
+// Only `adapters` is declared in the schema, so that a CEL rule can refuse
+// it even where the admission webhook is off: a schemaless object gives CEL
+// no field to test.
+//
+// +kubebuilder:pruning:PreserveUnknownFields
+// +kubebuilder:validation:XValidation:rule="!has(self.adapters)",message="spec.config.adapters is not supported: adapters are managed through the DittoFS API; use 'dfsctl adapter enable|disable'"
+type ServerConfig struct {
+	// Adapters is not supported: adapters are managed through the DittoFS API
+	// (`dfsctl adapter enable|disable`).
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:validation:Type=object
+	// +optional
+	Adapters *apiextensionsv1.JSON `json:"adapters,omitempty"`
+
+	// Settings are every top-level setting, adapters included, by key.
+	Settings map[string]apiextensionsv1.JSON `json:"-"`
+}
+
+// MarshalJSON writes the settings as one object.
+func (c ServerConfig) MarshalJSON() ([]byte, error) {
+	settings := make(map[string]apiextensionsv1.JSON, len(c.Settings)+1)
+	for k, v := range c.Settings {
+		settings[k] = v
+	}
+	if c.Adapters != nil {
+		settings["adapters"] = *c.Adapters
+	}
+	return json.Marshal(settings)
+}
+
+// UnmarshalJSON reads a settings object.
+func (c *ServerConfig) UnmarshalJSON(data []byte) error {
+	var settings map[string]apiextensionsv1.JSON
+	if err := json.Unmarshal(data, &settings); err != nil {
+		return err
+	}
+	c.Settings = settings
+	c.Adapters = nil
+	if a, ok := settings["adapters"]; ok {
+		c.Adapters = &a
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package controller_test
+
+import (
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+)
+
+// These specs run with no admission webhook: the CRD's schema and CEL rules
+// alone must refuse them.
+var _ = Describe("DittoServer schema", func() {
+	var (
+		ctx context.Context
+		ns  string
+	)
+
+	BeforeEach(func() {
+		ctx = context.Background()
+		ns = newNamespace(ctx)
+	})
+
+	DescribeTable("refuses out-of-range and legacy values",
+		func(mutate func(*dittov1.DittoServer), want string) {
+			server := sampleServer(ns, "bad")
+			mutate(server)
+			err := k8s.Create(ctx, server)
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+			Expect(err.Error()).To(ContainSubstring(want))
+		},
+		Entry("a 1ms polling interval", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: time.Millisecond}
+		}, "between 5s and 1h"),
+		Entry("a 2h polling interval", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 2 * time.Hour}
+		}, "between 5s and 1h"),
+		Entry("two replicas", func(s *dittov1.DittoServer) {
+			s.Spec.Replicas = ptr.To[int32](2)
+		}, "spec.replicas"),
+		Entry("an unknown adapter Service type", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Type = "ExternalName"
+		}, "spec.adapterService.type"),
+		Entry("an unknown API Service type", func(s *dittov1.DittoServer) {
+			s.Spec.Service.Type = "Bogus"
+		}, "spec.service.type"),
+		Entry("a newly set spec.nfsPort", func(s *dittov1.DittoServer) {
+			s.Spec.NFSPort = ptr.To[int32](12049)
+		}, "dfsctl adapter enable nfs"),
+		Entry("a newly set spec.smb", func(s *dittov1.DittoServer) {
+			s.Spec.SMB = rawJSON(map[string]any{"port": 12445})
+		}, "dfsctl adapter enable smb"),
+		Entry("an adapters section in spec.config", func(s *dittov1.DittoServer) {
+			s.Spec.Config = configOf(map[string]any{"adapters": map[string]any{"nfs": map[string]any{"port": 2049}}})
+		}, "spec.config.adapters is not supported"),
+		Entry("a name too long for the objects derived from it", func(s *dittov1.DittoServer) {
+			s.Name = "a-very-long-dittoserver-name-that-does-not-fit-in-dns"
+		}, "at most 45 characters"),
+	)
+
+	It("refuses adding spec.nfsPort to an existing server", func() {
+		server := sampleServer(ns, "good")
+		Expect(k8s.Create(ctx, server)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, key(ns, "good"), server)).To(Succeed())
+			server.Spec.NFSPort = ptr.To[int32](12049)
+			err := k8s.Update(ctx, server)
+			g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+			g.Expect(err.Error()).To(ContainSubstring("dfsctl adapter enable nfs"))
+		}).Should(Succeed())
+	})
+})

@@ -1,0 +1,95 @@
+package controller_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/controller"
+	"github.com/dittofs/dittofs-operator/operator/kubetest"
+)
+
+// operatorUser is the identity the operator acts as, so the audit log can
+// tell its writes from the test's own.
+const operatorUser = "dittofs-operator"
+
+var (
+	plane     *kubetest.ControlPlane
+	k8s       client.Client
+	scheme    = runtime.NewScheme()
+	cancelMgr context.CancelFunc
+)
+
+func TestController(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a local control plane")
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Controller Suite")
+}
+
+var _ = BeforeSuite(func() {
+	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	SetDefaultEventuallyTimeout(30 * time.Second)
+	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
+	SetDefaultConsistentlyDuration(3 * time.Second)
+	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
+	Expect(dittov1.AddToScheme(scheme)).To(Succeed())
+
+	var err error
+	plane, err = kubetest.Start(kubetest.Options{ControllerManager: true, Audit: true})
+	Expect(err).NotTo(HaveOccurred())
+	k8s, err = client.New(plane.Config, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+
+	operatorConfig, err := plane.UserConfig(operatorUser, "system:masters")
+	Expect(err).NotTo(HaveOccurred())
+	mgr, err := ctrl.NewManager(operatorConfig, ctrl.Options{
+		Scheme:  scheme,
+		Cache:   controller.CacheOptions(),
+		Metrics: metricsserver.Options{BindAddress: "0"},
+	})
+	Expect(err).NotTo(HaveOccurred())
+	Expect((&controller.DittoServerReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("dittofs-operator"),
+	}).SetupWithManager(mgr)).To(Succeed())
+
+	var ctx context.Context
+	ctx, cancelMgr = context.WithCancel(context.Background())
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+})
+
+var _ = AfterSuite(func() {
+	if cancelMgr != nil {
+		cancelMgr()
+	}
+	if plane != nil {
+		Expect(plane.Stop()).To(Succeed())
+	}
+})
+
+// newNamespace creates a namespace for one spec, so specs do not see each
+// other's objects.
+func newNamespace(ctx context.Context) string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "ditto-"}}
+	Expect(k8s.Create(ctx, ns)).To(Succeed())
+	return ns.Name
+}
