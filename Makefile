@@ -18,6 +18,14 @@ BIN_DIR := bin
 
 CONTROLLER_TOOLS_VERSION := v0.23.0
 GOLANGCI_LINT_VERSION := v2.15.0
+HELM_VERSION := v3.22.0
+KUBECONFORM_VERSION := v0.8.0
+# The Kubernetes version helm assumes offline (helm template, lint): Helm's own
+# build sets it from its client-go version, v0.37 for helm v3.22.
+HELM_KUBE_MINOR := 37
+HELM_LDFLAGS := -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_KUBE_MINOR) \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_KUBE_MINOR)
 
 hash_of = $(shell sha256sum $(1) | cut -c1-12)
 KUBE_ASSETS := $(TOOLS_CACHE)/kube-$(call hash_of,hack/tools/kube/go.mod)-etcd-$(call hash_of,hack/tools/etcd/go.mod)
@@ -26,10 +34,24 @@ KUBE_CONTROLLER_MANAGER := $(KUBE_ASSETS)/kube-controller-manager
 ETCD := $(KUBE_ASSETS)/etcd
 CONTROLLER_GEN := $(TOOLS_CACHE)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT := $(TOOLS_CACHE)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+# helm lives in a folder of its own because ct runs it as `helm` from PATH.
+HELM_DIR := $(TOOLS_CACHE)/helm-$(HELM_VERSION)
+HELM := $(HELM_DIR)/helm
+KUBECONFORM := $(TOOLS_CACHE)/kubeconform-$(KUBECONFORM_VERSION)
+CHART_TOOLS := $(TOOLS_CACHE)/chart-$(call hash_of,hack/tools/chart/go.mod)
+CT := $(CHART_TOOLS)/ct
+HELM_UNITTEST := $(CHART_TOOLS)/helm-unittest
 
 CRD_DIR := operator/config/crd
 RBAC_DIR := operator/config/rbac
 GENERATED := operator/api/v1alpha1/zz_generated.deepcopy.go $(CRD_DIR) $(RBAC_DIR)
+
+CHART_DIR := charts/dittofs-operator
+CHART_CRD_DIR := $(CHART_DIR)/templates/crds
+CHART_README := $(CHART_DIR)/README.md
+CHART_CI_VALUES := $(sort $(wildcard $(CHART_DIR)/ci/*-values.yaml))
+# The chart's CRD template and values table are generated too.
+GENERATED += $(CHART_CRD_DIR) $(CHART_DIR)/templates/_rules.tpl $(CHART_README)
 
 TEST_TIMEOUT ?= 30m
 GO_TEST_FLAGS ?=
@@ -53,11 +75,12 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code for the API types.
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate the CRD and the operator's RBAC role from markers.
 	$(CONTROLLER_GEN) crd paths=./operator/api/... output:crd:dir=$(CRD_DIR)
-	$(CONTROLLER_GEN) rbac:roleName=dittofs-operator paths=./operator/... output:rbac:dir=$(RBAC_DIR)
+	$(CONTROLLER_GEN) rbac:roleName=dittofs-operator paths="./operator/...;./webhooks/..." output:rbac:dir=$(RBAC_DIR)
+	$(GO) run ./hack/chart/chartgen manifests -chart $(CHART_DIR) -crds $(CRD_DIR) -role $(RBAC_DIR)/role.yaml
 
 .PHONY: verify-generated
-verify-generated: generate manifests ## Fail when generated files differ from the committed ones.
-	@git diff --exit-code -- $(GENERATED) || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+verify-generated: generate manifests chart-docs ## Fail when generated files differ from the committed ones.
+	@git diff --exit-code -- $(GENERATED) || { echo "generated files are stale: run 'make generate manifests chart-docs' and commit"; exit 1; }
 	@untracked=$$(git ls-files --others --exclude-standard -- $(GENERATED)); \
 		if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked"; exit 1; fi
 
@@ -78,15 +101,46 @@ check-fmt: ## Fail when Go files are not gofmt-formatted.
 lint: $(GOLANGCI_LINT) check-fmt vet ## Run golangci-lint, gofmt and go vet.
 	$(GOLANGCI_LINT) run ./...
 
+.PHONY: chart-crds
+chart-crds: ## Regenerate the chart's CRD template and RBAC rules from operator/config (manifests does too).
+	$(GO) run ./hack/chart/chartgen manifests -chart $(CHART_DIR) -crds $(CRD_DIR) -role $(RBAC_DIR)/role.yaml
+
+.PHONY: chart-docs
+chart-docs: ## Regenerate the values table of the chart's README from values.yaml.
+	$(GO) run ./hack/chart/chartgen docs -chart $(CHART_DIR)
+
 ##@ Test
 
 .PHONY: test
-test: tools check-fmt vet ## Run every test suite against a real local control plane.
+test: tools check-fmt vet test-chart ## Run every test suite against a real local control plane.
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-short
 test-short: ## Run only the tests that need no control plane.
 	$(GO) test -short ./...
+
+# ct runs helm from PATH; the render of every ci values file must be
+# byte-identical twice over and valid for kubeconform (the DittoServer and
+# cert-manager schemas are not available offline, so those kinds are skipped
+# here: the install test in charts/charttest has a real API server accept them).
+.PHONY: test-chart
+test-chart: $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_APISERVER) $(ETCD) ## Lint, unit-test, validate and install the Helm chart.
+	PATH="$(abspath $(HELM_DIR)):$$PATH" $(CT) lint --config ct.yaml --all
+	@for values in $(CHART_CI_VALUES); do \
+		echo "helm lint --strict $(CHART_DIR) -f $$values"; \
+		$(HELM) lint --strict $(CHART_DIR) -f $$values; \
+	done
+	$(HELM_UNITTEST) --strict $(CHART_DIR)
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		for values in $(CHART_CI_VALUES); do \
+			echo "helm template + kubeconform: $$values"; \
+			$(HELM) template dittofs-operator $(CHART_DIR) -n dittofs-system -f $$values >$$tmp/a.yaml; \
+			$(HELM) template dittofs-operator $(CHART_DIR) -n dittofs-system -f $$values >$$tmp/b.yaml; \
+			cmp -s $$tmp/a.yaml $$tmp/b.yaml || { echo "helm template is not deterministic for $$values"; diff $$tmp/a.yaml $$tmp/b.yaml; exit 1; }; \
+			$(KUBECONFORM) -strict -summary -kubernetes-version 1.30.0 -schema-location $(abspath hack/chart/schemas)/{{.ResourceKind}}{{.KindSuffix}}.json \
+				-skip DittoServer,Issuer,Certificate,ServiceMonitor $$tmp/a.yaml; \
+		done
+	$(GO) test -race -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./charts/...
 
 ##@ Build
 
@@ -109,7 +163,7 @@ clean-tools: ## Remove every tool built into the per-user cache.
 ##@ Tools
 
 .PHONY: tools
-tools: $(KUBE_APISERVER) $(KUBE_CONTROLLER_MANAGER) $(ETCD) $(CONTROLLER_GEN) ## Build every pinned tool the tests need.
+tools: $(KUBE_APISERVER) $(KUBE_CONTROLLER_MANAGER) $(ETCD) $(CONTROLLER_GEN) $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) ## Build every pinned tool the tests need.
 
 .PHONY: tools-path
 tools-path: ## Print the folder holding kube-apiserver and etcd (KUBEBUILDER_ASSETS).
@@ -136,3 +190,20 @@ $(GOLANGCI_LINT):
 	@mkdir -p $(TOOLS_CACHE)
 	GOBIN=$(abspath $(TOOLS_CACHE))/.gobin-golangci-lint $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(TOOLS_CACHE)/.gobin-golangci-lint/golangci-lint $@
+
+$(HELM):
+	@mkdir -p $(HELM_DIR)
+	GOBIN=$(abspath $(HELM_DIR)) $(GO) install -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+$(KUBECONFORM):
+	@mkdir -p $(TOOLS_CACHE)
+	GOBIN=$(abspath $(TOOLS_CACHE))/.gobin-kubeconform $(GO) install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
+	mv $(TOOLS_CACHE)/.gobin-kubeconform/kubeconform $@
+
+# ct and helm-unittest cannot be installed with `go install pkg@version` (a
+# version lookup the proxy refuses; a replace directive), so they build from a
+# tool module of their own, keyed by the hash of its go.mod.
+$(CT) $(HELM_UNITTEST) &:
+	@mkdir -p $(CHART_TOOLS)
+	cd hack/tools/chart && $(GO) build -o $(abspath $(CT)) github.com/helm/chart-testing/v3/ct
+	cd hack/tools/chart && $(GO) build -o $(abspath $(HELM_UNITTEST)) github.com/helm-unittest/helm-unittest/cmd/helm-unittest

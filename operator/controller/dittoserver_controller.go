@@ -23,10 +23,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/networking"
 )
 
 var fieldOwnerOption = client.FieldOwner(FieldOwner)
@@ -41,6 +46,21 @@ type DittoServerReconciler struct {
 	Recorder  recorder.EventRecorder
 	// MaxConcurrentReconciles bounds parallel reconciles (default 4).
 	MaxConcurrentReconciles int
+
+	// Policy decides the adapter Services and NetworkPolicies.
+	Policy networking.Evaluator
+	// Operator describes the operator's own pods for the policy (the
+	// NetworkPolicy baseline admits the API port from them).
+	Operator networking.OperatorInfo
+	// AllowAPIURLOverride honours the dittofs.io/api-url annotation. Off in
+	// a cluster: whoever may edit a DittoServer could otherwise send the
+	// admin password to any address.
+	AllowAPIURLOverride bool
+	// APITimeout bounds each DittoFS API call (default 10s).
+	APITimeout time.Duration
+
+	states   serverStates
+	requeues chan event.GenericEvent
 }
 
 // +kubebuilder:rbac:groups=dittofs.dittofs.com,resources=dittoservers,verbs=get;list;watch;update;patch
@@ -65,10 +85,13 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := r.ensureFinalizer(ctx, server); err != nil {
 		return ctrl.Result{}, err
 	}
+	st := r.states.get(server.UID)
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	original := server.DeepCopy()
-	result, stepErr := r.reconcileServer(ctx, server)
+	result, stepErr := r.reconcileServer(ctx, server, st)
 	summarize(server)
-	if err := r.patchStatus(ctx, original, server); err != nil {
+	if err := r.patchStatus(ctx, original, server, st.poll.lastSuccess); err != nil {
 		return ctrl.Result{}, errors.Join(stepErr, err)
 	}
 	return result, stepErr
@@ -77,24 +100,50 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // reconcileServer runs the steps in dependency order and records each one's
 // outcome as a condition. A failing step does not stop independent later
 // ones, but nothing that depends on it runs.
-func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dittov1.DittoServer) (ctrl.Result, error) {
+func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dittov1.DittoServer, st *serverState) (ctrl.Result, error) {
 	hash, err := r.reconcileConfig(ctx, server)
 	if err != nil {
 		return r.stepFailed(server, dittov1.ConditionConfigReady, "ConfigFailed", err)
 	}
 	setCondition(server, dittov1.ConditionConfigReady, metav1.ConditionTrue, "Reconciled", "configuration and Secrets are in place")
 
-	sts, err := r.reconcileStatefulSet(ctx, server, hash, nil)
+	poll := r.pollAdapters(ctx, server, st)
+	setAuthenticated(server, &st.identity)
+	plan, planErr := r.planAdapters(ctx, server, poll.adapters)
+	if planErr != nil {
+		r.reportPolicyRefusal(server, st, planErr)
+	}
+	sts, err := r.reconcileStatefulSet(ctx, server, hash, plan.containerPorts(), plan != nil)
 	if err != nil {
 		return r.stepFailed(server, dittov1.ConditionAvailable, "StatefulSetFailed", err)
 	}
-	if err := r.reconcileHeadlessService(ctx, server, nil); err != nil {
+	headlessPorts := plan.containerPorts()
+	if plan == nil {
+		headlessPorts = liveAdapterPorts(sts)
+	}
+	if err := r.reconcileHeadlessService(ctx, server, headlessPorts); err != nil {
 		return r.stepFailed(server, dittov1.ConditionAvailable, "ServiceFailed", err)
 	}
 	setAvailable(server, sts)
-	setCondition(server, dittov1.ConditionAuthenticated, metav1.ConditionUnknown, "Pending", "waiting for the DittoFS API")
-	setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionUnknown, "Pending", "waiting for the DittoFS API")
-	return ctrl.Result{}, nil
+	result := ctrl.Result{RequeueAfter: poll.next}
+	if plan == nil {
+		if planErr == nil {
+			setAdaptersReady(server, &st.poll, nil, nil)
+		}
+		return result, nil
+	}
+	st.poll.lastRefusal = ""
+	services, applyErr := r.applyAdapterObjects(ctx, server, plan)
+	if applyErr == nil && poll.polled && !st.poll.legacyChecked {
+		applyErr = r.deleteLegacyFileService(ctx, server)
+		st.poll.legacyChecked = applyErr == nil
+	}
+	setAdapterStatus(server, plan, services)
+	setAdaptersReady(server, &st.poll, plan, applyErr)
+	if applyErr != nil && !isUserError(applyErr) {
+		return result, applyErr
+	}
+	return result, nil
 }
 
 // reconcileConfig puts the Secrets, the configuration file and the API
@@ -114,13 +163,18 @@ func (r *DittoServerReconciler) reconcileConfig(ctx context.Context, server *dit
 // fix are not retried in a loop: the next spec change or poll retries them.
 func (r *DittoServerReconciler) stepFailed(server *dittov1.DittoServer, condType, reason string, err error) (ctrl.Result, error) {
 	setCondition(server, condType, metav1.ConditionFalse, reasonFor(err, reason), err.Error())
-	var conflict *nameConflictError
-	var invalid *invalidSpecError
-	if errors.As(err, &conflict) || errors.As(err, &invalid) {
+	if isUserError(err) {
 		r.event(server, corev1.EventTypeWarning, reasonFor(err, reason), "Reconcile", "%s", err.Error())
 		return ctrl.Result{RequeueAfter: server.Spec.PollInterval()}, nil
 	}
 	return ctrl.Result{}, err
+}
+
+// isUserError: only the user can fix this; retrying at once does not help.
+func isUserError(err error) bool {
+	var conflict *nameConflictError
+	var invalid *invalidSpecError
+	return errors.As(err, &conflict) || errors.As(err, &invalid)
 }
 
 // setAvailable reports whether the DittoFS pod is ready.
@@ -157,6 +211,9 @@ func (r *DittoServerReconciler) finalize(ctx context.Context, server *dittov1.Di
 	if !controllerutil.ContainsFinalizer(server, dittov1.Finalizer) {
 		return ctrl.Result{}, nil
 	}
+	r.removeOperatorAccount(ctx, server)
+	r.states.forget(server.UID)
+	forgetMetrics(server.Namespace, server.Name)
 	patch := client.MergeFromWithOptions(server.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(server, dittov1.Finalizer)
 	if err := r.Patch(ctx, server, patch); err != nil && !apierrors.IsNotFound(err) {
@@ -171,6 +228,7 @@ func (r *DittoServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if workers == 0 {
 		workers = 4
 	}
+	r.requeues = make(chan event.GenericEvent, 1024)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&dittov1.DittoServer{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{},
@@ -182,9 +240,49 @@ func (r *DittoServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Service{}).
 		Owns(&appsv1.StatefulSet{}).
 		Owns(&networkingv1.NetworkPolicy{}).
+		// Policies may decide on namespace labels.
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.serversInNamespace),
+			builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		WatchesRawSource(source.Channel(r.requeues, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Named("dittoserver").
 		Complete(r)
+}
+
+// serversInNamespace lists the DittoServers of a namespace.
+func (r *DittoServerReconciler) serversInNamespace(ctx context.Context, ns client.Object) []reconcile.Request {
+	var list dittov1.DittoServerList
+	if err := r.List(ctx, &list, client.InNamespace(ns.GetName())); err != nil {
+		log.FromContext(ctx).Error(err, "listing DittoServers", "namespace", ns.GetName())
+		return nil
+	}
+	requests := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return requests
+}
+
+// RequeueAll reconciles every DittoServer soon, for example after the
+// networking policy changed. It does not block.
+func (r *DittoServerReconciler) RequeueAll(ctx context.Context) {
+	if r.requeues == nil {
+		return
+	}
+	var list dittov1.DittoServerList
+	if err := r.List(ctx, &list); err != nil {
+		log.FromContext(ctx).Error(err, "listing DittoServers to requeue")
+		return
+	}
+	go func() {
+		for i := range list.Items {
+			select {
+			case r.requeues <- event.GenericEvent{Object: &list.Items[i]}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 }
 
 // deletionPredicate passes the update that marks an object for deletion.
@@ -209,12 +307,4 @@ func CacheOptions() cache.Options {
 			&networkingv1.NetworkPolicy{}: managed,
 		},
 	}
-}
-
-// requeueSooner keeps the earlier of two requeue delays (zero means none).
-func requeueSooner(a, b time.Duration) time.Duration {
-	if a == 0 || (b != 0 && b < a) {
-		return b
-	}
-	return a
 }

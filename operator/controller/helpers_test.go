@@ -1,13 +1,17 @@
 package controller_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/dittofs/dittofstest"
 	"github.com/dittofs/dittofs-operator/operator/kubetest"
 )
 
@@ -46,11 +51,18 @@ func key(namespace, name string) types.NamespacedName {
 	return types.NamespacedName{Namespace: namespace, Name: name}
 }
 
-// operatorWritesSince lists the writes the operator made since t.
-func operatorWritesSince(t time.Time) []kubetest.AuditEvent {
+// operatorWritesSince lists the writes the operator made in namespace
+// since t.
+func operatorWritesSince(namespace string, t time.Time) []kubetest.AuditEvent {
 	events, err := plane.Writes(operatorUser, t)
 	Expect(err).NotTo(HaveOccurred())
-	return events
+	var out []kubetest.AuditEvent
+	for _, e := range events {
+		if e.Namespace == namespace {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // reconcileCount is how many reconciles the DittoServer controller finished.
@@ -115,4 +127,80 @@ func condition(server *dittov1.DittoServer, condType string) *metav1.Condition {
 		}
 	}
 	return nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+const adminPassword = "adminpass123"
+
+// dittoAPI is one simulated DittoFS control plane for one DittoServer.
+type dittoAPI struct {
+	*dittofstest.Server
+}
+
+// newDittoAPI starts a simulator seeded with adminPassword.
+func newDittoAPI(opts dittofstest.Options) *dittoAPI {
+	if opts.AdminPassword == "" {
+		opts.AdminPassword = adminPassword
+	}
+	sim, err := dittofstest.New(opts)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(sim.Close)
+	return &dittoAPI{Server: sim}
+}
+
+// serverWithAPI is a DittoServer whose control plane is api: the operator
+// reaches it through the dittofs.io/api-url override the suite allows, with
+// the admin password of a Secret the test owns. It polls every 5s.
+func serverWithAPI(ctx context.Context, namespace, name string, api *dittoAPI, password string) *dittov1.DittoServer {
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-admin-password", Namespace: namespace},
+		StringData: map[string]string{"password": password},
+	}
+	Expect(k8s.Create(ctx, secret)).To(Succeed())
+	server := sampleServer(namespace, name)
+	server.Annotations = map[string]string{dittov1.AnnotationAPIURL: api.URL()}
+	server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: pollInterval}
+	server.Spec.Identity.Admin.PasswordSecretRef = &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: secret.Name}, Key: "password",
+	}
+	return server
+}
+
+// pollInterval is the shortest interval the CRD allows.
+const pollInterval = 5 * time.Second
+
+func getServer(ctx context.Context, namespace, name string) *dittov1.DittoServer {
+	server := &dittov1.DittoServer{}
+	ExpectWithOffset(1, k8s.Get(ctx, key(namespace, name), server)).To(Succeed())
+	return server
+}
+
+// eventsOf lists the notes of the events recorded on a DittoServer.
+func eventsOf(ctx context.Context, namespace, name string) []string {
+	var list eventsv1.EventList
+	ExpectWithOffset(1, k8s.List(ctx, &list, client.InNamespace(namespace))).To(Succeed())
+	var notes []string
+	for _, e := range list.Items {
+		if e.Regarding.Name == name && e.Regarding.Kind == "DittoServer" {
+			notes = append(notes, e.Reason+": "+e.Note)
+		}
+	}
+	return notes
 }

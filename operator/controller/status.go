@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -72,9 +73,16 @@ func phaseFor(server *dittov1.DittoServer, failing string, c *metav1.Condition) 
 }
 
 // patchStatus writes the status only when it differs from what was read.
-func (r *DittoServerReconciler) patchStatus(ctx context.Context, original, server *dittov1.DittoServer) error {
+// lastPollTime alone never causes a write, so a steady state costs none: it
+// is refreshed whenever something else in the status changes.
+func (r *DittoServerReconciler) patchStatus(ctx context.Context, original, server *dittov1.DittoServer, lastSuccess time.Time) error {
+	server.Status.LastPollTime = original.Status.LastPollTime
 	if equality.Semantic.DeepEqual(original.Status, server.Status) {
 		return nil
+	}
+	if !lastSuccess.IsZero() {
+		t := metav1.NewTime(lastSuccess.Truncate(time.Second))
+		server.Status.LastPollTime = &t
 	}
 	if err := r.Status().Patch(ctx, server, client.MergeFrom(original)); err != nil {
 		return fmt.Errorf("writing the status of DittoServer %s: %w", server.Name, err)

@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/controller"
 	"github.com/dittofs/dittofs-operator/operator/kubetest"
+	"github.com/dittofs/dittofs-operator/operator/networking"
 )
 
 // operatorUser is the identity the operator acts as, so the audit log can
@@ -26,7 +28,9 @@ import (
 const operatorUser = "dittofs-operator"
 
 var (
-	plane     *kubetest.ControlPlane
+	// operatorLogs captures every log line, to prove no secret reaches one.
+	operatorLogs syncBuffer
+	plane        *kubetest.ControlPlane
 	k8s       client.Client
 	scheme    = runtime.NewScheme()
 	cancelMgr context.CancelFunc
@@ -41,7 +45,7 @@ func TestController(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, &operatorLogs)), zap.UseDevMode(true)))
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
 	SetDefaultConsistentlyDuration(3 * time.Second)
@@ -62,11 +66,17 @@ var _ = BeforeSuite(func() {
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	Expect(err).NotTo(HaveOccurred())
+	engine, err := networking.NewEngine(networking.Options{})
+	Expect(err).NotTo(HaveOccurred())
 	Expect((&controller.DittoServerReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Scheme:    mgr.GetScheme(),
-		Recorder:  mgr.GetEventRecorder("dittofs-operator"),
+		Client:              mgr.GetClient(),
+		APIReader:           mgr.GetAPIReader(),
+		Scheme:              mgr.GetScheme(),
+		Recorder:            mgr.GetEventRecorder("dittofs-operator"),
+		Policy:              engine,
+		Operator:            networking.OperatorInfo{Namespace: "dittofs-system", PodLabels: map[string]string{"app.kubernetes.io/name": "dittofs-operator"}},
+		AllowAPIURLOverride: true,
+		APITimeout:          2 * time.Second,
 	}).SetupWithManager(mgr)).To(Succeed())
 
 	var ctx context.Context

@@ -42,6 +42,9 @@ func (r *DittoServerReconciler) reconcileAPIService(ctx context.Context, server 
 		WithOwnerReferences(ownerReference(server)).
 		WithSpec(corev1ac.ServiceSpec().
 			WithType(corev1.ServiceType(server.Spec.APIServiceTypeOrDefault())).
+			// DittoFS reports not ready while no adapter runs; the control
+			// plane must stay reachable then, or nobody could enable one.
+			WithPublishNotReadyAddresses(true).
 			WithSelector(dittov1.SelectorLabels(server.Name)).
 			WithPorts(apiServicePort(server)))
 	if len(server.Spec.Service.Annotations) > 0 {

@@ -36,15 +36,19 @@ const (
 )
 
 // reconcileStatefulSet runs the DittoFS pod. adapterPorts are the container
-// ports the running adapters need; with the Deferred rollout they are only
-// written when the pod template changes for another reason anyway.
-func (r *DittoServerReconciler) reconcileStatefulSet(ctx context.Context, server *dittov1.DittoServer, hash string, adapterPorts []corev1.ContainerPort) (*appsv1.StatefulSet, error) {
+// ports the running adapters need, when known; when not (no successful poll
+// yet), the ports the pod template has stay. With the Deferred rollout, new
+// ports are only written when the pod template changes for another reason.
+func (r *DittoServerReconciler) reconcileStatefulSet(ctx context.Context, server *dittov1.DittoServer, hash string, adapterPorts []corev1.ContainerPort, portsKnown bool) (*appsv1.StatefulSet, error) {
 	name := statefulSetName(server)
 	key := types.NamespacedName{Namespace: server.Namespace, Name: name}
 	live := &appsv1.StatefulSet{}
 	exists, err := r.lookupOwned(ctx, server, key, live)
 	if err != nil {
 		return nil, err
+	}
+	if !portsKnown {
+		adapterPorts = liveAdapterPorts(live)
 	}
 	desired := desiredStatefulSet(server, hash, adapterPorts)
 	if exists && server.Spec.PortRolloutOrDefault() == dittov1.PortRolloutDeferred {

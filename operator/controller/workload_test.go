@@ -116,7 +116,7 @@ var _ = Describe("Workload", func() {
 			s.Annotations = map[string]string{"example.com/touch": "1"}
 		})
 		Eventually(reconcileCount).Should(BeNumerically(">", before))
-		Consistently(func() []string { return eventStrings(operatorWritesSince(settled)) }).Should(BeEmpty())
+		Consistently(func() []string { return eventStrings(operatorWritesSince(ns, settled)) }).Should(BeEmpty())
 
 		By("changing the configuration")
 		updateServer(ctx, ns, "fs1", func(s *dittov1.DittoServer) {

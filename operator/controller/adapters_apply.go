@@ -1,0 +1,228 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/go-multierror"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/networking"
+)
+
+// applyAdapterObjects makes the adapter Services and NetworkPolicies match
+// the plan: it creates and updates first, then deletes what the plan no
+// longer has, so a renamed Service exists before the old one goes. It
+// returns the adapter Services by adapter type, for the status.
+func (r *DittoServerReconciler) applyAdapterObjects(ctx context.Context, server *dittov1.DittoServer, plan *adapterPlan) (map[string]*corev1.Service, error) {
+	var errs *multierror.Error
+	services := map[string]*corev1.Service{}
+	keep := map[string]bool{}
+	for _, desired := range plan.rendered.Services {
+		svc, err := r.applyAdapterService(ctx, server, desired)
+		keep[*desired.Name] = true
+		if err != nil {
+			errs = multierror.Append(errs, err)
+			continue
+		}
+		services[desired.Labels[dittov1.LabelAdapter]] = svc
+	}
+	errs = multierror.Append(errs, r.deleteStaleServices(ctx, server, keep, plan))
+	errs = multierror.Append(errs, r.applyNetworkPolicies(ctx, server, plan))
+	errs = multierror.Append(errs, r.deleteStaleNetworkPolicies(ctx, server, plan))
+	managedObjects.WithLabelValues(server.Namespace, server.Name, "Service").Set(float64(len(services)))
+	return services, errs.ErrorOrNil()
+}
+
+// applyAdapterService creates or updates one adapter Service and returns it
+// as it is now (nil when it was just created).
+func (r *DittoServerReconciler) applyAdapterService(ctx context.Context, server *dittov1.DittoServer, desired *corev1ac.ServiceApplyConfiguration) (*corev1.Service, error) {
+	key := types.NamespacedName{Namespace: server.Namespace, Name: *desired.Name}
+	adapter := desired.Labels[dittov1.LabelAdapter]
+	live := &corev1.Service{}
+	exists, err := r.lookupOwned(ctx, server, key, live)
+	if err != nil {
+		return nil, err
+	}
+	if exists && immutableFieldChanged(live, desired) {
+		if err := r.Delete(ctx, live, client.Preconditions{UID: &live.UID}); client.IgnoreNotFound(err) != nil {
+			return nil, fmt.Errorf("recreating Service %s: %w", key.Name, err)
+		}
+		r.event(server, corev1.EventTypeWarning, "Recreated", "Recreate",
+			"Recreated %s Service %s: loadBalancerClass cannot change in place; its external address changes", adapterWord(adapter), key.Name)
+		exists = false
+	}
+	changed, err := applyIfChanged(ctx, r.Client, live, exists, desired, corev1ac.ExtractService)
+	if err != nil {
+		return nil, fmt.Errorf("applying Service %s: %w", key.Name, err)
+	}
+	switch {
+	case changed && !exists:
+		r.event(server, corev1.EventTypeNormal, "Created", "Create", "Created %s Service %s on port %s",
+			adapterWord(adapter), key.Name, desiredServicePorts(desired))
+		return nil, nil
+	case changed:
+		r.event(server, corev1.EventTypeNormal, "Updated", "Update", "Updated %s Service %s: %s",
+			adapterWord(adapter), key.Name, serviceChange(live, desired))
+	}
+	return live, nil
+}
+
+// immutableFieldChanged: the Service must be recreated to change a field
+// Kubernetes does not let change in place.
+func immutableFieldChanged(live *corev1.Service, desired *corev1ac.ServiceApplyConfiguration) bool {
+	if live.Spec.Type != corev1.ServiceTypeLoadBalancer || desired.Spec == nil {
+		return false
+	}
+	return ptr.Deref(live.Spec.LoadBalancerClass, "") != ptr.Deref(desired.Spec.LoadBalancerClass, "")
+}
+
+// deleteStaleServices deletes the adapter Services of server the plan no
+// longer has: the adapter stopped, or the Service was renamed.
+func (r *DittoServerReconciler) deleteStaleServices(ctx context.Context, server *dittov1.DittoServer, keep map[string]bool, plan *adapterPlan) error {
+	var list corev1.ServiceList
+	if err := r.List(ctx, &list, client.InNamespace(server.Namespace),
+		client.MatchingLabels(dittov1.ManagedLabels(server.Name, networking.ComponentAdapterService))); err != nil {
+		return fmt.Errorf("listing adapter Services: %w", err)
+	}
+	var errs *multierror.Error
+	for i := range list.Items {
+		svc := &list.Items[i]
+		if keep[svc.Name] || !ownedBy(svc, server) {
+			continue
+		}
+		if err := r.Delete(ctx, svc, client.Preconditions{UID: &svc.UID}); client.IgnoreNotFound(err) != nil {
+			errs = multierror.Append(errs, fmt.Errorf("deleting Service %s: %w", svc.Name, err))
+			continue
+		}
+		adapter := svc.Labels[dittov1.LabelAdapter]
+		r.event(server, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted %s Service %s: %s",
+			adapterWord(adapter), svc.Name, whyStale(adapter, plan))
+	}
+	return errs.ErrorOrNil()
+}
+
+func whyStale(adapter string, plan *adapterPlan) string {
+	for _, s := range plan.decision.Services {
+		if s.Adapter == adapter {
+			return fmt.Sprintf("renamed to %s; clients must use the new Service's address", s.Name)
+		}
+	}
+	return "adapter stopped"
+}
+
+// applyNetworkPolicies makes the NetworkPolicies match the plan.
+func (r *DittoServerReconciler) applyNetworkPolicies(ctx context.Context, server *dittov1.DittoServer, plan *adapterPlan) error {
+	var errs *multierror.Error
+	keep := map[string]bool{}
+	for _, desired := range plan.rendered.NetworkPolicies {
+		keep[*desired.Name] = true
+		key := types.NamespacedName{Namespace: server.Namespace, Name: *desired.Name}
+		op, err := applyOwned(ctx, r, server, key, &networkingv1.NetworkPolicy{}, desired, networkingv1ac.ExtractNetworkPolicy)
+		if err != nil {
+			errs = multierror.Append(errs, err)
+			continue
+		}
+		r.eventForChange(server, op, "NetworkPolicy", key.Name, "admitted ports or peers changed")
+	}
+	managedObjects.WithLabelValues(server.Namespace, server.Name, "NetworkPolicy").Set(float64(len(keep)))
+	return errs.ErrorOrNil()
+}
+
+// deleteStaleNetworkPolicies deletes the NetworkPolicies of server the plan
+// no longer has.
+func (r *DittoServerReconciler) deleteStaleNetworkPolicies(ctx context.Context, server *dittov1.DittoServer, plan *adapterPlan) error {
+	keep := map[string]bool{}
+	for _, p := range plan.rendered.NetworkPolicies {
+		keep[*p.Name] = true
+	}
+	var list networkingv1.NetworkPolicyList
+	if err := r.List(ctx, &list, client.InNamespace(server.Namespace), client.MatchingLabels{
+		dittov1.LabelInstance: server.Name, dittov1.LabelManagedBy: dittov1.ManagedBy,
+	}); err != nil {
+		return fmt.Errorf("listing NetworkPolicies: %w", err)
+	}
+	var errs *multierror.Error
+	for i := range list.Items {
+		np := &list.Items[i]
+		if keep[np.Name] || !ownedBy(np, server) {
+			continue
+		}
+		if err := r.Delete(ctx, np, client.Preconditions{UID: &np.UID}); client.IgnoreNotFound(err) != nil {
+			errs = multierror.Append(errs, fmt.Errorf("deleting NetworkPolicy %s: %w", np.Name, err))
+			continue
+		}
+		r.event(server, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted NetworkPolicy %s: %s", np.Name, whyPolicyStale(np, server))
+	}
+	return errs.ErrorOrNil()
+}
+
+func whyPolicyStale(np *networkingv1.NetworkPolicy, server *dittov1.DittoServer) string {
+	if !server.Spec.NetworkPoliciesEnabled() {
+		return "spec.networkPolicy.enabled is false"
+	}
+	if adapter := np.Labels[dittov1.LabelAdapter]; adapter != "" {
+		return adapterWord(adapter) + " adapter stopped"
+	}
+	return "no longer decided by the policy"
+}
+
+// deleteLegacyFileService removes the Service of the static-adapter design
+// once the adapters the API reports have been published.
+func (r *DittoServerReconciler) deleteLegacyFileService(ctx context.Context, server *dittov1.DittoServer) error {
+	var svc corev1.Service
+	key := types.NamespacedName{Namespace: server.Namespace, Name: legacyFileServiceName(server)}
+	if err := r.APIReader.Get(ctx, key, &svc); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	ref := metav1.GetControllerOfNoCopy(&svc)
+	if ref == nil || ref.UID != server.UID {
+		return nil // not ours: a user's Service of that name stays
+	}
+	if err := r.Delete(ctx, &svc, client.Preconditions{UID: &svc.UID}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting the legacy Service %s: %w", svc.Name, err)
+	}
+	r.event(server, corev1.EventTypeNormal, "Deleted", "Delete",
+		"Deleted legacy Service %s: adapters now each have their own Service", svc.Name)
+	return nil
+}
+
+func desiredServicePorts(s *corev1ac.ServiceApplyConfiguration) string {
+	var ports []string
+	if s.Spec != nil {
+		for _, p := range s.Spec.Ports {
+			ports = append(ports, fmt.Sprint(ptr.Deref(p.Port, 0)))
+		}
+	}
+	sort.Strings(ports)
+	return strings.Join(ports, ",")
+}
+
+// serviceChange describes an update of an adapter Service for its event.
+func serviceChange(live *corev1.Service, desired *corev1ac.ServiceApplyConfiguration) string {
+	before, after := liveServicePorts(live), desiredServicePorts(desired)
+	if before != after {
+		return fmt.Sprintf("port %s → %s", before, after)
+	}
+	return "type, annotations or load-balancer settings changed"
+}
+
+func liveServicePorts(s *corev1.Service) string {
+	var ports []string
+	for _, p := range s.Spec.Ports {
+		ports = append(ports, fmt.Sprint(p.Port))
+	}
+	sort.Strings(ports)
+	return strings.Join(ports, ",")
+}

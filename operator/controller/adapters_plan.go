@@ -1,0 +1,103 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/networking"
+)
+
+// adapterPlan is what the cluster should look like for the adapters last
+// listed. A nil plan means nothing is known yet: every adapter object and
+// port stays as it is.
+type adapterPlan struct {
+	adapters []networking.Adapter
+	decision *networking.Decision
+	rendered *networking.Rendered
+}
+
+// containerPorts are the adapter ports the pod should declare.
+func (p *adapterPlan) containerPorts() []corev1.ContainerPort {
+	if p == nil || p.rendered == nil {
+		return nil
+	}
+	return p.rendered.ContainerPorts
+}
+
+// policyError: the policy refused or failed to decide; nothing is applied.
+type policyError struct {
+	reason string
+	err    error
+}
+
+func (e *policyError) Error() string { return e.err.Error() }
+func (e *policyError) Unwrap() error { return e.err }
+
+// planAdapters evaluates the networking policy for the adapters last
+// listed. It returns a nil plan, and no error, before the first listing.
+func (r *DittoServerReconciler) planAdapters(ctx context.Context, server *dittov1.DittoServer, adapters []networking.Adapter) (*adapterPlan, error) {
+	if adapters == nil {
+		return nil, nil
+	}
+	ns, err := r.namespaceInfo(ctx, server.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	in := networking.BuildInput(server, ns, r.Operator, adapters)
+	start := time.Now()
+	decision, err := r.Policy.Evaluate(ctx, in)
+	policyEvalDuration.Observe(time.Since(start).Seconds())
+	if err != nil {
+		reason := "PolicyError"
+		if errors.Is(err, networking.ErrGuardrail) {
+			reason = "PolicyRefused"
+		}
+		policyDecisions.WithLabelValues(strings.ToLower(strings.TrimPrefix(reason, "Policy"))).Inc()
+		return nil, &policyError{reason: reason, err: fmt.Errorf("the networking policy: %w", err)}
+	}
+	if decision.Denied() {
+		policyDecisions.WithLabelValues("denied").Inc()
+		return nil, &policyError{reason: "PolicyDenied", err: fmt.Errorf("the networking policy denies this server: %s", strings.Join(decision.Deny, "; "))}
+	}
+	rendered, err := networking.Render(decision, networking.OwnerOf(server))
+	if err != nil {
+		policyDecisions.WithLabelValues("refused").Inc()
+		return nil, &policyError{reason: "PolicyRefused", err: err}
+	}
+	policyDecisions.WithLabelValues("applied").Inc()
+	return &adapterPlan{adapters: adapters, decision: decision, rendered: rendered}, nil
+}
+
+// namespaceInfo is the policy's view of a namespace: its name and labels.
+func (r *DittoServerReconciler) namespaceInfo(ctx context.Context, name string) (networking.NamespaceInfo, error) {
+	var ns corev1.Namespace
+	if err := r.Get(ctx, types.NamespacedName{Name: name}, &ns); err != nil && !apierrors.IsNotFound(err) {
+		return networking.NamespaceInfo{}, fmt.Errorf("reading namespace %s: %w", name, err)
+	}
+	return networking.NamespaceInfo{Name: name, Labels: ns.Labels}, nil
+}
+
+// reportPolicyRefusal records a refused decision on AdaptersReady, with one
+// event per distinct message rather than one per reconcile.
+func (r *DittoServerReconciler) reportPolicyRefusal(server *dittov1.DittoServer, st *serverState, err error) {
+	var perr *policyError
+	reason := "PolicyError"
+	if errors.As(err, &perr) {
+		reason = perr.reason
+	}
+	setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionFalse, reason,
+		err.Error()+"; nothing was applied and every adapter object stays as it is")
+	if st.poll.lastRefusal != err.Error() {
+		st.poll.lastRefusal = err.Error()
+		r.event(server, corev1.EventTypeWarning, reason, "Evaluate", "%s", err.Error())
+	}
+}

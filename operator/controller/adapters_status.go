@@ -1,0 +1,101 @@
+package controller
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/networking"
+)
+
+// setAdapterStatus records the adapters and how clients reach them.
+func setAdapterStatus(server *dittov1.DittoServer, plan *adapterPlan, services map[string]*corev1.Service) {
+	decided := map[string]networking.ServiceDecision{}
+	for _, s := range plan.decision.Services {
+		decided[s.Adapter] = s
+	}
+	statuses := make([]dittov1.AdapterStatus, 0, len(plan.adapters))
+	var running, endpoints []string
+	for _, a := range plan.adapters {
+		st := dittov1.AdapterStatus{Type: a.Type, Port: a.Port, PortDefaulted: a.PortDefaulted, Enabled: a.Enabled, Running: a.Running}
+		if s, ok := decided[a.Type]; ok {
+			st.ServiceName, st.ServiceType = s.Name, s.Type
+			st.Endpoints = serviceEndpoints(services[a.Type])
+			if len(st.Endpoints) > 0 {
+				endpoints = append(endpoints, a.Type+"="+st.Endpoints[0])
+			}
+		}
+		if a.Enabled && a.Running {
+			running = append(running, fmt.Sprintf("%s:%d", a.Type, a.Port))
+		}
+		statuses = append(statuses, st)
+	}
+	sort.Slice(statuses, func(i, j int) bool { return statuses[i].Type < statuses[j].Type })
+	sort.Strings(running)
+	sort.Strings(endpoints)
+	server.Status.Adapters = statuses
+	server.Status.RunningAdapters = strings.Join(running, ",")
+	server.Status.Endpoints = strings.Join(endpoints, ",")
+}
+
+// serviceEndpoints lists how clients reach a Service, most external first:
+// load-balancer addresses, node ports, then the cluster IP.
+func serviceEndpoints(svc *corev1.Service) []string {
+	if svc == nil {
+		return nil
+	}
+	var out []string
+	for _, port := range svc.Spec.Ports {
+		for _, ing := range svc.Status.LoadBalancer.Ingress {
+			host := ing.IP
+			if host == "" {
+				host = ing.Hostname
+			}
+			out = append(out, fmt.Sprintf("%s:%d", host, port.Port))
+		}
+	}
+	for _, port := range svc.Spec.Ports {
+		if port.NodePort != 0 {
+			out = append(out, fmt.Sprintf("node:%d", port.NodePort))
+		}
+	}
+	if ip := svc.Spec.ClusterIP; ip != "" && ip != corev1.ClusterIPNone {
+		for _, port := range svc.Spec.Ports {
+			out = append(out, fmt.Sprintf("%s:%d", ip, port.Port))
+		}
+	}
+	return out
+}
+
+// setAdaptersReady reports whether the cluster follows the adapters.
+func setAdaptersReady(server *dittov1.DittoServer, p *pollState, plan *adapterPlan, applyErr error) {
+	switch {
+	case p.outage:
+		setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionFalse, "PollFailed",
+			fmt.Sprintf("cannot read adapters from the DittoFS API: %s; every adapter object stays as it is; %s",
+				p.failure, lastSuccessText(p.lastSuccess)))
+	case plan == nil:
+		setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionFalse, "AwaitingFirstPoll",
+			"the adapters have not been read from the DittoFS API yet")
+	case applyErr != nil:
+		setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionFalse, reasonFor(applyErr, "ApplyFailed"), applyErr.Error())
+	default:
+		msg := "no adapter is running"
+		if server.Status.RunningAdapters != "" {
+			msg = "running adapters: " + server.Status.RunningAdapters
+		}
+		setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionTrue, "Synced", msg)
+	}
+}
+
+func lastSuccessText(t time.Time) string {
+	if t.IsZero() {
+		return "no poll has succeeded since the operator started"
+	}
+	return "last successful poll at " + t.UTC().Format(time.RFC3339)
+}
