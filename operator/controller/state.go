@@ -67,8 +67,8 @@ type condition struct {
 // serverStates holds the state of every DittoServer, by UID so that a
 // server deleted and created again under the same name starts afresh.
 type serverStates struct {
-	mu     sync.Mutex
-	byUID  map[types.UID]*serverState
+	mu    sync.Mutex
+	byUID map[types.UID]*serverState
 }
 
 func (s *serverStates) get(uid types.UID) *serverState {

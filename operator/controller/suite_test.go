@@ -31,9 +31,9 @@ var (
 	// operatorLogs captures every log line, to prove no secret reaches one.
 	operatorLogs syncBuffer
 	plane        *kubetest.ControlPlane
-	k8s       client.Client
-	scheme    = runtime.NewScheme()
-	cancelMgr context.CancelFunc
+	k8s          client.Client
+	scheme       = runtime.NewScheme()
+	cancelMgr    context.CancelFunc
 )
 
 func TestController(t *testing.T) {
