@@ -35,12 +35,15 @@ ETCD := $(KUBE_ASSETS)/etcd
 CONTROLLER_GEN := $(TOOLS_CACHE)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT := $(TOOLS_CACHE)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 # helm lives in a folder of its own because ct runs it as `helm` from PATH.
-HELM_DIR := $(TOOLS_CACHE)/helm-$(HELM_VERSION)
+HELM_DIR := $(TOOLS_CACHE)/helm-$(HELM_VERSION)-kube1.$(HELM_KUBE_MINOR)
 HELM := $(HELM_DIR)/helm
 KUBECONFORM := $(TOOLS_CACHE)/kubeconform-$(KUBECONFORM_VERSION)
 CHART_TOOLS := $(TOOLS_CACHE)/chart-$(call hash_of,hack/tools/chart/go.mod)
 CT := $(CHART_TOOLS)/ct
 HELM_UNITTEST := $(CHART_TOOLS)/helm-unittest
+# kubeconform's schemas, generated offline from the OpenAPI document of the
+# kube-apiserver the tests run.
+KUBE_SCHEMAS := $(TOOLS_CACHE)/kubeconform-schemas-$(call hash_of,hack/tools/kube/go.mod)
 
 CRD_DIR := operator/config/crd
 RBAC_DIR := operator/config/rbac
@@ -119,12 +122,12 @@ test: tools check-fmt vet test-chart ## Run every test suite against a real loca
 test-short: ## Run only the tests that need no control plane.
 	$(GO) test -short ./...
 
-# ct runs helm from PATH; the render of every ci values file must be
-# byte-identical twice over and valid for kubeconform (the DittoServer and
-# cert-manager schemas are not available offline, so those kinds are skipped
-# here: the install test in charts/charttest has a real API server accept them).
+# ct runs helm from PATH. The render of every ci values file must be
+# byte-identical twice over and valid for kubeconform; the cert-manager and
+# Prometheus Operator kinds have no schema here and are skipped (the install
+# test in charts/charttest has a real API server accept every object).
 .PHONY: test-chart
-test-chart: $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_APISERVER) $(ETCD) ## Lint, unit-test, validate and install the Helm chart.
+test-chart: $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) $(KUBE_APISERVER) $(ETCD) ## Lint, unit-test, validate and install the Helm chart.
 	PATH="$(abspath $(HELM_DIR)):$$PATH" $(CT) lint --config ct.yaml --all
 	@for values in $(CHART_CI_VALUES); do \
 		echo "helm lint --strict $(CHART_DIR) -f $$values"; \
@@ -137,8 +140,8 @@ test-chart: $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_APISERVER) $(ET
 			$(HELM) template dittofs-operator $(CHART_DIR) -n dittofs-system -f $$values >$$tmp/a.yaml; \
 			$(HELM) template dittofs-operator $(CHART_DIR) -n dittofs-system -f $$values >$$tmp/b.yaml; \
 			cmp -s $$tmp/a.yaml $$tmp/b.yaml || { echo "helm template is not deterministic for $$values"; diff $$tmp/a.yaml $$tmp/b.yaml; exit 1; }; \
-			$(KUBECONFORM) -strict -summary -kubernetes-version 1.30.0 -schema-location $(abspath hack/chart/schemas)/{{.ResourceKind}}{{.KindSuffix}}.json \
-				-skip DittoServer,Issuer,Certificate,ServiceMonitor $$tmp/a.yaml; \
+			$(KUBECONFORM) -strict -summary -schema-location '$(KUBE_SCHEMAS)/{{.ResourceKind}}{{.KindSuffix}}.json' \
+				-skip Issuer,Certificate,ServiceMonitor $$tmp/a.yaml; \
 		done
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./charts/...
 
@@ -207,3 +210,8 @@ $(CT) $(HELM_UNITTEST) &:
 	@mkdir -p $(CHART_TOOLS)
 	cd hack/tools/chart && $(GO) build -o $(abspath $(CT)) github.com/helm/chart-testing/v3/ct
 	cd hack/tools/chart && $(GO) build -o $(abspath $(HELM_UNITTEST)) github.com/helm-unittest/helm-unittest/cmd/helm-unittest
+
+$(KUBE_SCHEMAS):
+	cd hack/tools/kube && $(GO) mod download k8s.io/kubernetes
+	swagger=$$(cd hack/tools/kube && $(GO) list -m -f '{{.Dir}}' k8s.io/kubernetes)/api/openapi-spec/swagger.json; \
+		rm -rf $@.tmp && $(GO) run ./hack/chart/chartgen schemas -swagger "$$swagger" -out $@.tmp && mv $@.tmp $@
