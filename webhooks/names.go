@@ -1,0 +1,58 @@
+package webhooks
+
+import (
+	"regexp"
+	"strings"
+)
+
+// AdapterTypes are the adapter types DittoFS knows, in order: the only keys
+// spec.adapterService.overrides may use, and the types every adapter Service
+// name template must name uniquely.
+var AdapterTypes = []string{"nfs", "smb"}
+
+// maxNameLength is the length limit of a DNS-1035 label (a Service name).
+const maxNameLength = 63
+
+// The functions below repeat data.dittofs.networking.lib of the default
+// policy bundle (policies/lib.rego) so that admission names adapter
+// Services exactly as the controller will; names_test.go evaluates the Rego
+// functions to keep both in step.
+
+var (
+	validLabel    = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	notLabelChars = regexp.MustCompile(`[^a-z0-9-]`)
+	beforeLetter  = regexp.MustCompile(`^[^a-z]+`)
+)
+
+// renderTemplate fills an adapter Service name template: {instance} is the
+// DittoServer's name and {adapter} the adapter type (lib.render_template).
+func renderTemplate(template, instance, adapter string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(template, "{instance}", instance), "{adapter}", adapter)
+}
+
+// dns1035Label makes s a DNS-1035 label as lib.dns1035_label does: lowercase,
+// every other character outside [a-z0-9-] turned into "-", whatever precedes
+// the first letter dropped, at most 63 characters, no trailing dash. The
+// result is "" or a valid label.
+func dns1035Label(s string) string {
+	if validLabel.MatchString(s) {
+		return s
+	}
+	s = beforeLetter.ReplaceAllString(notLabelChars.ReplaceAllString(strings.ToLower(s), "-"), "")
+	if len(s) > maxNameLength {
+		s = s[:maxNameLength]
+	}
+	return strings.TrimRight(s, "-")
+}
+
+// serviceName is the name of an adapter's Service and NetworkPolicy
+// (lib.service_name).
+func serviceName(template, instance, adapter string) string {
+	return dns1035Label(renderTemplate(template, instance, adapter))
+}
+
+// apiObjectName is the name of the control-plane API Service and of its
+// baseline NetworkPolicy, which no adapter Service may take.
+func apiObjectName(instance string) string {
+	return dns1035Label(instance + "-api")
+}

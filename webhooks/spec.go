@@ -1,0 +1,199 @@
+package webhooks
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/controller"
+)
+
+// ownedConfigHints say, for the settings of spec.config the operator owns,
+// where to set them instead.
+var ownedConfigHints = map[string]string{
+	"controlplane.host":       "the API always listens on 0.0.0.0 in a pod",
+	"controlplane.port":       "set spec.controlPlane.port instead",
+	"controlplane.tls":        "set spec.controlPlane.tls instead",
+	"controlplane.jwt.secret": "set spec.identity.jwtSecretRef instead",
+	"database":                "set spec.database instead",
+	"cache.path":              "the cache volume is mounted by the operator; size it with spec.storage.cacheSize",
+}
+
+// specChecks are the checks of a DittoServer on its own. Each returns every
+// problem it finds; warnings are things admission accepts but the user
+// should know.
+func specChecks(server *dittov1.DittoServer, config map[string]any) (field.ErrorList, []string) {
+	spec := field.NewPath("spec")
+	errs, warnings := nameTemplateChecks(server)
+	errs = append(errs, intervalChecks(server, spec.Child("adapterPolling", "interval"))...)
+	errs = append(errs, apivalidation.ValidateAnnotations(server.Spec.Service.Annotations, spec.Child("service", "annotations"))...)
+	errs = append(errs, adapterServiceChecks(&server.Spec.AdapterService, spec.Child("adapterService"))...)
+	errs = append(errs, ownedConfigChecks(config, spec.Child("config"))...)
+	return errs, warnings
+}
+
+// nameTemplateChecks render the adapter Service name of every adapter type
+// as the policy bundle does and refuse templates that give an adapter no
+// name, a name cut to fit, the name of another adapter or that of the
+// control-plane API Service.
+func nameTemplateChecks(server *dittov1.DittoServer) (field.ErrorList, []string) {
+	if server.Name == "" {
+		return nil, nil // a generated name is not known yet
+	}
+	path := field.NewPath("spec", "adapterService", "nameTemplate")
+	template := server.Spec.NameTemplateOrDefault()
+	var errs field.ErrorList
+	var warnings []string
+	byName := map[string][]string{}
+	for _, adapter := range AdapterTypes {
+		err, warning := checkServiceName(path, template, server.Name, adapter)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if warning != "" {
+			warnings = append(warnings, warning)
+		}
+		name := serviceName(template, server.Name, adapter)
+		byName[name] = append(byName[name], adapter)
+	}
+	return append(errs, duplicateNames(path, template, byName)...), warnings
+}
+
+func checkServiceName(path *field.Path, template, instance, adapter string) (*field.Error, string) {
+	rendered := renderTemplate(template, instance, adapter)
+	name := dns1035Label(rendered)
+	switch {
+	case len(rendered) > maxNameLength:
+		return field.Invalid(path, template, fmt.Sprintf(
+			"gives adapter %q the name %q of %d characters; a Service name has at most %d: shorten the template",
+			adapter, rendered, len(rendered), maxNameLength)), ""
+	case name == "":
+		return field.Invalid(path, template, fmt.Sprintf(
+			"gives adapter %q no valid name: a DNS-1035 label needs a letter", adapter)), ""
+	case len(validation.IsDNS1035Label(name)) > 0:
+		return field.Invalid(path, template, fmt.Sprintf(
+			"gives adapter %q the name %q, which is not a valid DNS-1035 label: %s",
+			adapter, name, strings.Join(validation.IsDNS1035Label(name), "; "))), ""
+	case name == apiObjectName(instance):
+		return field.Invalid(path, template, fmt.Sprintf(
+			"gives adapter %q the name %q of the control-plane API Service and NetworkPolicy", adapter, name)), ""
+	case name != rendered:
+		// The same words as the bundle's warning, so that both read alike.
+		return nil, fmt.Sprintf("the Service name %q of adapter %q became %q to be a valid DNS-1035 label", rendered, adapter, name)
+	}
+	return nil, ""
+}
+
+func duplicateNames(path *field.Path, template string, byName map[string][]string) field.ErrorList {
+	names := make([]string, 0, len(byName))
+	for name := range byName {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var errs field.ErrorList
+	for _, name := range names {
+		if adapters := byName[name]; len(adapters) > 1 {
+			errs = append(errs, field.Invalid(path, template, fmt.Sprintf(
+				"adapters %v would all get the name %q: the template must include {adapter}", adapters, name)))
+		}
+	}
+	return errs
+}
+
+// intervalChecks repeat the CRD's bounds on the polling interval, for API
+// servers that do not run its CEL rule.
+func intervalChecks(server *dittov1.DittoServer, path *field.Path) field.ErrorList {
+	interval := server.Spec.AdapterPolling.Interval
+	if interval == nil {
+		return nil
+	}
+	if d := interval.Duration; d < dittov1.MinPollInterval || d > dittov1.MaxPollInterval {
+		return field.ErrorList{field.Invalid(path, d.String(), fmt.Sprintf(
+			"must be between %s and %s", dittov1.MinPollInterval, dittov1.MaxPollInterval))}
+	}
+	return nil
+}
+
+func adapterServiceChecks(as *dittov1.AdapterServiceSpec, path *field.Path) field.ErrorList {
+	errs := apivalidation.ValidateAnnotations(as.Annotations, path.Child("annotations"))
+	for i, cidr := range as.LoadBalancerSourceRanges {
+		// The same rule as the Service field the value is copied to.
+		errs = append(errs, validation.IsValidCIDRForLegacyField(
+			path.Child("loadBalancerSourceRanges").Index(i), strings.TrimSpace(cidr), true, nil)...)
+	}
+	keys := make([]string, 0, len(as.Overrides))
+	for key := range as.Overrides {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		p := path.Child("overrides").Key(key)
+		if !slices.Contains(AdapterTypes, key) {
+			errs = append(errs, field.NotSupported(p, key, AdapterTypes))
+		}
+		errs = append(errs, apivalidation.ValidateAnnotations(as.Overrides[key].Annotations, p.Child("annotations"))...)
+	}
+	return errs
+}
+
+// ownedConfigChecks refuse settings of spec.config the operator writes
+// itself (adapters are refused by legacyChecks, with their own message).
+func ownedConfigChecks(config map[string]any, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, setting := range controller.OwnedConfigConflicts(config) {
+		if setting == "adapters" {
+			continue
+		}
+		keys := strings.Split(setting, ".")
+		detail := "is set by the operator; remove it from spec.config"
+		if hint := ownedConfigHints[setting]; hint != "" {
+			detail += ": " + hint
+		}
+		errs = append(errs, &field.Error{
+			Type:     field.ErrorTypeForbidden,
+			Field:    path.Child(keys[0], keys[1:]...).String(),
+			BadValue: canonicalJSON(valueAt(config, keys)),
+			Detail:   detail,
+		})
+	}
+	return errs
+}
+
+func valueAt(m map[string]any, keys []string) any {
+	var v any = m
+	for _, k := range keys {
+		child, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = child[k]
+	}
+	return v
+}
+
+// configSettings decodes spec.config into plain values.
+func configSettings(server *dittov1.DittoServer) (map[string]any, field.ErrorList) {
+	settings := map[string]any{}
+	if server.Spec.Config == nil {
+		return settings, nil
+	}
+	path := field.NewPath("spec", "config")
+	var errs field.ErrorList
+	for key, raw := range server.Spec.Config.Settings {
+		var v any
+		if err := json.Unmarshal(raw.Raw, &v); err != nil {
+			errs = append(errs, field.Invalid(path.Child(key), string(raw.Raw), fmt.Sprintf("not valid JSON: %v", err)))
+			continue
+		}
+		settings[key] = v
+	}
+	return settings, errs
+}
