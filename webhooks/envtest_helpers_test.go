@@ -1,0 +1,210 @@
+package webhooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/kubetest"
+)
+
+func sampleServer(namespace, name string) *dittov1.DittoServer {
+	return &dittov1.DittoServer{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		Spec: dittov1.DittoServerSpec{
+			Storage: dittov1.StorageSpec{MetadataSize: resource.MustParse("1Gi")},
+		},
+	}
+}
+
+func rawJSON(v any) *apiextensionsv1.JSON {
+	data, err := json.Marshal(v)
+	Expect(err).NotTo(HaveOccurred())
+	return &apiextensionsv1.JSON{Raw: data}
+}
+
+func configOf(settings map[string]any) *dittov1.ServerConfig {
+	cfg := &dittov1.ServerConfig{}
+	Expect(cfg.UnmarshalJSON(rawJSON(settings).Raw)).To(Succeed())
+	return cfg
+}
+
+func key(namespace, name string) types.NamespacedName {
+	return types.NamespacedName{Namespace: namespace, Name: name}
+}
+
+// newNamespace creates a namespace with labels for one spec.
+func newNamespace(ctx context.Context, c client.Client, labels map[string]string) string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "ditto-", Labels: labels}}
+	Expect(c.Create(ctx, ns)).To(Succeed())
+	return ns.Name
+}
+
+// warningRecorder keeps the warnings the API server returned.
+type warningRecorder struct {
+	mu       sync.Mutex
+	messages []string
+}
+
+func (w *warningRecorder) HandleWarningHeaderWithContext(_ context.Context, _ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.messages = append(w.messages, text)
+}
+
+func (w *warningRecorder) list() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.messages...)
+}
+
+// newClient is a client of cp; warnings go to rec, or nowhere when nil.
+func newClient(cp *kubetest.ControlPlane, rec *warningRecorder) client.Client {
+	cfg := rest.CopyConfig(cp.Config)
+	cfg.WarningHandler = nil
+	cfg.WarningHandlerWithContext = rest.NoWarnings{}
+	if rec != nil {
+		cfg.WarningHandlerWithContext = rec
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+	return c
+}
+
+// warned runs op with a client recording warnings and returns them.
+func warned(op func(client.Client) error) ([]string, error) {
+	rec := &warningRecorder{}
+	err := op(newClient(plane, rec))
+	return rec.list(), err
+}
+
+// causeFields are the field paths of an Invalid error.
+func causeFields(err error) []string {
+	var status apierrors.APIStatus
+	ExpectWithOffset(1, errors.As(err, &status)).To(BeTrue(), "not an API error: %v", err)
+	ExpectWithOffset(1, apierrors.IsInvalid(err)).To(BeTrue(), "not an Invalid error: %v", err)
+	var fields []string
+	for _, c := range status.Status().Details.Causes {
+		fields = append(fields, c.Field)
+	}
+	return fields
+}
+
+// deniedByWebhook says the error is the webhook's answer, not the schema's.
+func deniedByWebhook(err error) {
+	ExpectWithOffset(1, err).To(HaveOccurred())
+	ExpectWithOffset(1, err.Error()).To(ContainSubstring(`admission webhook "` + "vdittoserver.dittofs.dittofs.com" + `" denied the request`))
+}
+
+// crdWithoutRepeatedRules writes a copy of the DittoServer CRD without the
+// CEL rules the webhook repeats (legacy fields, polling bounds). The API
+// server runs CEL before validating webhooks, so with the real CRD those
+// requests would never reach the webhook; the real CRD is tested on its own
+// in cel_and_rotation_test.go.
+func crdWithoutRepeatedRules() string {
+	root, err := kubetest.RepoRoot()
+	Expect(err).NotTo(HaveOccurred())
+	data, err := os.ReadFile(filepath.Join(root, "operator", "config", "crd", "dittofs.dittofs.com_dittoservers.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	Expect(yaml.UnmarshalStrict(data, crd)).To(Succeed())
+	Expect(crd.Spec.Versions).To(HaveLen(1))
+	root0 := crd.Spec.Versions[0].Schema.OpenAPIV3Schema
+	spec := root0.Properties["spec"]
+	for _, name := range []string{"config", "adapterPolling"} {
+		child := spec.Properties[name]
+		child.XValidations = withoutRules(child.XValidations)
+		spec.Properties[name] = child
+	}
+	spec.XValidations = withoutRules(spec.XValidations)
+	root0.Properties["spec"] = spec
+	out, err := yaml.Marshal(crd)
+	Expect(err).NotTo(HaveOccurred())
+	dir := GinkgoT().TempDir()
+	Expect(os.WriteFile(filepath.Join(dir, "dittoservers.yaml"), out, 0o600)).To(Succeed())
+	return dir
+}
+
+func withoutRules(rules apiextensionsv1.ValidationRules) apiextensionsv1.ValidationRules {
+	var kept apiextensionsv1.ValidationRules
+	for _, r := range rules {
+		repeated := false
+		for _, word := range []string{"nfsPort", "smb", "adapters", "interval"} {
+			repeated = repeated || strings.Contains(r.Rule, word)
+		}
+		if !repeated {
+			kept = append(kept, r)
+		}
+	}
+	Expect(len(kept)).To(BeNumerically("<", len(rules)), "no rule to remove: the CRD changed")
+	return kept
+}
+
+// storeLegacy rewrites a stored DittoServer in etcd, under the API server,
+// as if it had been written before the CRD's rules and the webhook
+// existed: mutate changes its spec. This is the only way to get an object
+// the API no longer accepts, which is what the ratchet must keep updatable.
+func storeLegacy(ctx context.Context, server *dittov1.DittoServer, mutate func(spec map[string]any)) {
+	etcd, err := clientv3.New(clientv3.Config{
+		Endpoints:   []string{plane.Env.ControlPlane.Etcd.URL.String()},
+		DialTimeout: 10 * time.Second,
+		Logger:      zap.NewNop(),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	defer etcd.Close()
+	storageKey := etcdKey(ctx, etcd, server)
+	resp, err := etcd.Get(ctx, storageKey)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(resp.Kvs).To(HaveLen(1))
+	Expect(resp.Kvs[0].Value).To(HavePrefix("{"), "the object is not stored as JSON")
+	var obj map[string]any
+	Expect(json.Unmarshal(resp.Kvs[0].Value, &obj)).To(Succeed())
+	mutate(obj["spec"].(map[string]any))
+	data, err := json.Marshal(obj)
+	Expect(err).NotTo(HaveOccurred())
+	_, err = etcd.Put(ctx, storageKey, string(data))
+	Expect(err).NotTo(HaveOccurred())
+
+	// The API server sees the change through its etcd watch.
+	Eventually(func(g Gomega) {
+		got := &dittov1.DittoServer{}
+		g.Expect(k8s.Get(ctx, key(server.Namespace, server.Name), got)).To(Succeed())
+		g.Expect(got.ResourceVersion).NotTo(Equal(server.ResourceVersion))
+		*server = *got
+	}).Should(Succeed())
+}
+
+// etcdKey finds where the API server stores the object, whatever its
+// storage prefix.
+func etcdKey(ctx context.Context, etcd *clientv3.Client, server *dittov1.DittoServer) string {
+	suffix := "/dittoservers/" + server.Namespace + "/" + server.Name
+	resp, err := etcd.Get(ctx, "/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	Expect(err).NotTo(HaveOccurred())
+	for _, kv := range resp.Kvs {
+		if strings.HasSuffix(string(kv.Key), suffix) {
+			return string(kv.Key)
+		}
+	}
+	Fail("no etcd key ends with " + suffix)
+	return ""
+}
