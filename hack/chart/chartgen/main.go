@@ -34,7 +34,7 @@ func run(args []string) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		files, err := gen.Manifests(*crds, *role)
+		files, err := gen.Manifests(".", *crds, *role)
 		if err != nil {
 			return err
 		}

@@ -33,9 +33,10 @@ type File struct {
 }
 
 // Manifests generates the CRD templates from the CRDs in crdDir and the rules
-// template from the ClusterRole in roleFile.
-func Manifests(crdDir, roleFile string) ([]File, error) {
-	names, err := filepath.Glob(filepath.Join(crdDir, "*.yaml"))
+// template from the ClusterRole in roleFile, both relative to root (the
+// generated files name their sources by those relative paths).
+func Manifests(root, crdDir, roleFile string) ([]File, error) {
+	names, err := filepath.Glob(filepath.Join(root, crdDir, "*.yaml"))
 	if err != nil {
 		return nil, err
 	}
@@ -49,13 +50,13 @@ func Manifests(crdDir, roleFile string) ([]File, error) {
 		if err != nil {
 			return nil, err
 		}
-		tpl, err := CRDTemplate(filepath.ToSlash(name), crd)
+		tpl, err := CRDTemplate(filepath.ToSlash(filepath.Join(crdDir, filepath.Base(name))), crd)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		files = append(files, File{Path: CRDTemplateDir + "/" + filepath.Base(name), Content: tpl})
 	}
-	role, err := os.ReadFile(roleFile)
+	role, err := os.ReadFile(filepath.Join(root, roleFile))
 	if err != nil {
 		return nil, err
 	}
