@@ -3,7 +3,7 @@ package dittofs.networking_test
 import data.dittofs.networking
 
 test_one_container_port_per_published_adapter if {
-	inp := with_adapters([smb, nfs, object.union(nfs, {"type": "off", "enabled": false})])
+	inp := with_adapters([nfs, smb, object.union(nfs, {"type": "off", "enabled": false})])
 	networking.container_ports == [
 		{"name": "nfs", "containerPort": 12049, "protocol": "TCP"},
 		{"name": "smb", "containerPort": 1445, "protocol": "TCP"},

@@ -78,50 +78,70 @@ test_decision_messages_are_sorted if {
 	startswith(d.warnings[0], `adapter "nfs"`)
 }
 
-test_decision_lists_are_sorted_by_name if {
-	# "Zed" sorts before "a_" as a type, but its Service name sorts after.
-	zed := object.union(nfs, {"type": "Zed", "port": 1})
-	a := object.union(nfs, {"type": "a_", "port": 2})
-	d := networking.decision with input as with_adapters([zed, a])
-	[s.name | some s in d.services] == ["fs1-a", "fs1-zed"]
-	[p.name | some p in d.networkPolicies] == ["fs1-a", "fs1-api", "fs1-zed"]
-	[c.name | some c in d.containerPorts] == ["a", "zed"]
+test_decision_lists_follow_the_adapters if {
+	d := networking.decision with input as with_adapters([smb, nfs])
+	[s.adapter | some s in d.services] == ["smb", "nfs"]
+	[p.name | some p in d.networkPolicies] == ["fs1-api", "fs1-smb", "fs1-nfs"]
+	[c.name | some c in d.containerPorts] == ["smb", "nfs"]
 }
 
-test_published_needs_enabled_running_and_a_port if {
+test_plans_hold_what_objects_need if {
+	inp := patched({"adapterService": {"overrides": {"smb": {"type": "NodePort", "annotations": {}}}}, "adapters": [nfs, object.union(smb, {"type": "SMB_3", "portDefaulted": true})]})
+	networking.plans == [
+		{"adapter": "nfs", "port": 12049, "portDefaulted": false, "renderedName": "fs1-nfs", "name": "fs1-nfs", "portName": "nfs", "serviceType": "LoadBalancer"},
+		{"adapter": "SMB_3", "port": 1445, "portDefaulted": true, "renderedName": "fs1-SMB_3", "name": "fs1-smb-3", "portName": "smb-3", "serviceType": "LoadBalancer"},
+	] with input as inp
+}
+
+test_plans_need_enabled_running_and_a_port if {
 	adapters := [
 		nfs,
 		object.union(smb, {"enabled": false}),
 		{"type": "a", "port": 1, "enabled": true, "running": false, "portDefaulted": false},
 		{"type": "b", "port": 0, "enabled": true, "running": true, "portDefaulted": false},
 		{"type": "c", "port": 70000, "enabled": true, "running": true, "portDefaulted": false},
+		{"type": "d", "port": 65535, "enabled": true, "running": true, "portDefaulted": false},
 	]
-	object.keys(networking.published) == {"nfs"} with input as with_adapters(adapters)
+	[p.adapter | some p in networking.plans] == ["nfs", "d"] with input as with_adapters(adapters)
 }
 
-test_published_nothing_when_types_repeat if {
-	count(networking.published) == 0 with input as with_adapters([nfs, nfs, smb])
+test_plans_empty_when_types_repeat if {
+	networking.plans == [] with input as with_adapters([nfs, nfs, smb])
 	networking.has_duplicate_adapter_types with input as with_adapters([nfs, nfs])
 	not networking.has_duplicate_adapter_types with input as with_adapters([nfs, smb])
 }
 
-test_valid_port if {
-	networking.valid_port(1)
-	networking.valid_port(65535)
-	not networking.valid_port(0)
-	not networking.valid_port(65536)
-	not networking.valid_port(-1)
+test_rendered_names_follow_the_template if {
+	networking.rendered_names == {"nfs": "fs1-nfs", "smb": "fs1-smb"} with input as with_adapters([nfs, smb])
+	networking.rendered_names == {"nfs": "share-nfs"} with input as patched({"adapterService": {"nameTemplate": "share-{adapter}"}})
 }
 
-test_service_name_follows_the_template if {
-	networking.service_name == {"nfs": "fs1-nfs", "smb": "fs1-smb"} with input as with_adapters([nfs, smb])
-	networking.service_name == {"nfs": "share-nfs"} with input as patched({"adapterService": {"nameTemplate": "share-{adapter}"}})
-	networking.service_name == {"nfs": "fs1-nfs"} with input as patched({"adapterService": {"nameTemplate": "{instance}_{adapter}"}})
+test_sanitized_names_only_for_invalid_names if {
+	networking.sanitized_names == {} with input as with_adapters([nfs, smb])
+	networking.sanitized_names == {"fs1_nfs": "fs1-nfs"} with input as patched({"adapterService": {"nameTemplate": "{instance}_{adapter}"}})
 }
 
-test_port_name_is_the_sanitized_type if {
-	networking.port_name == {"nfs-v4": "nfs-v4"} with input as with_adapters([object.union(nfs, {"type": "nfs-v4"})])
-	networking.port_name == {"NFS_V4": "nfs-v4"} with input as with_adapters([object.union(nfs, {"type": "NFS_V4"})])
+test_sanitized_port_names_only_for_invalid_names if {
+	networking.sanitized_port_names == {} with input as with_adapters([nfs, object.union(smb, {"type": "nfs-v4"})])
+	networking.sanitized_port_names == {"NFS_V4": "nfs-v4", "a--b": "a-b", "9p": "9p", "averyveryverylongone": "averyveryverylo"} with input as with_adapters([
+		object.union(nfs, {"type": "NFS_V4"}),
+		object.union(nfs, {"type": "a--b"}),
+		object.union(nfs, {"type": "9p"}),
+		object.union(nfs, {"type": "averyveryverylongone"}),
+	])
+}
+
+test_adapter_service_types if {
+	inp := patched({"adapterService": {"overrides": {"smb": {"type": "NodePort", "annotations": {}}, "nfs": {"type": "", "annotations": {}}}}})
+	networking.override_service_types == {"smb": "NodePort"} with input as inp
+	networking.adapter_service_types == {"smb": "ClusterIP"} with input as inp
+		with data.dittofs.networking.custom as {"p": {"service_type": {"smb": "ClusterIP"}}}
+}
+
+test_forced_service_types_need_agreement if {
+	custom := {"a": {"service_type": {"nfs": "ClusterIP", "smb": "NodePort"}}, "b": {"service_type": {"nfs": "NodePort"}}}
+	networking.forced_service_types == {"smb": "NodePort"} with input as with_adapters([nfs, smb])
+		with data.dittofs.networking.custom as custom
 }
 
 test_api_object_name if {
@@ -129,13 +149,7 @@ test_api_object_name if {
 	networking.api_object_name == "my-fs-api" with input as patched({"server": {"name": "my.fs"}})
 }
 
-test_setting_reads_settings_or_falls_back if {
-	networking.setting("x", 1) == 1
-	networking.setting("x", 1) == 2 with data.dittofs.settings as {"x": 2}
-	networking.setting("y", 1) == 1 with data.dittofs.settings as {"x": 2}
-}
-
-test_by_name_sorts_objects if {
-	networking.by_name({{"name": "b"}, {"name": "a"}}) == [{"name": "a"}, {"name": "b"}]
-	networking.by_name(set()) == []
+test_settings_default_to_empty if {
+	networking.settings == {}
+	networking.settings == {"x": 2} with data.dittofs.settings as {"x": 2}
 }

@@ -22,38 +22,44 @@ package dittofs.networking
 
 # Every reference into data.dittofs.networking.custom names its rule
 # explicitly: a variable rule name would make the shaping rules depend on the
-# packages' deny rules, which read the shaped objects (a recursion).
+# packages' deny rules, which read the shaped objects (a recursion). Each kind
+# of rule is read once per evaluation into an object keyed by adapter.
 
-# custom_service_annotations merges every package's annotations for adapter t.
-custom_service_annotations(t) := object.union_n([x |
-	some pair in sort([[pkg, x] |
-		some pkg
-		x := data.dittofs.networking.custom[pkg].service_annotations[t]
-		is_object(x)
-	])
-	x := pair[1]
-])
-
-# custom_service_labels merges every package's labels for adapter t.
-custom_service_labels(t) := object.union_n([x |
-	some pair in sort([[pkg, x] |
-		some pkg
-		x := data.dittofs.networking.custom[pkg].service_labels[t]
-		is_object(x)
-	])
-	x := pair[1]
-])
-
-# custom_service_types holds, per published adapter, the Service types that
-# platform packages force on it.
-custom_service_types[t] := types if {
-	some t, _ in published
-	types := {type | type := data.dittofs.networking.custom[_].service_type[t]}
-	count(types) > 0
+# custom_service_annotations merges, per adapter, every package's annotations
+# in package name order.
+custom_service_annotations := {adapter: object.union_n([x | some [_, a, x] in _annotation_entries; a == adapter]) |
+	some [_, adapter, _] in _annotation_entries
 }
 
-# custom_ingress_from is the set of peers packages admit to adapter t.
-custom_ingress_from(t) := {peer | some peer in data.dittofs.networking.custom[_].extra_ingress_from[t]}
+_annotation_entries := sort([[pkg, adapter, x] |
+	some pkg, adapter
+	x := data.dittofs.networking.custom[pkg].service_annotations[adapter]
+	is_object(x)
+])
+
+# custom_service_labels merges, per adapter, every package's labels in package
+# name order.
+custom_service_labels := {adapter: object.union_n([x | some [_, a, x] in _label_entries; a == adapter]) |
+	some [_, adapter, _] in _label_entries
+}
+
+_label_entries := sort([[pkg, adapter, x] |
+	some pkg, adapter
+	x := data.dittofs.networking.custom[pkg].service_labels[adapter]
+	is_object(x)
+])
+
+# custom_service_types holds, per adapter, the Service types packages force.
+custom_service_types := {adapter: {type | type := data.dittofs.networking.custom[_].service_type[adapter]} |
+	some adapter
+	data.dittofs.networking.custom[_].service_type[adapter]
+}
+
+# custom_ingress_from holds, per adapter, the peers packages admit to it.
+custom_ingress_from := {adapter: {peer | some peer in data.dittofs.networking.custom[_].extra_ingress_from[adapter]} |
+	some adapter
+	data.dittofs.networking.custom[_].extra_ingress_from[adapter]
+}
 
 # custom_api_ingress_from is the set of peers packages admit to the API port.
 custom_api_ingress_from := {peer | some peer in data.dittofs.networking.custom[_].api_ingress_from}
@@ -72,26 +78,24 @@ custom_warnings contains msg if {
 	msg := _prefixed(pkg, m)
 }
 
-# custom_conflicts lists annotation and label keys that packages set to
-# different values for a published adapter.
-custom_conflicts contains [kind, t, key, sort(values)] if {
-	some t, _ in published
-	some key
-	data.dittofs.networking.custom[_].service_annotations[t][key]
-	kind := "annotation"
-	values := {v | v := data.dittofs.networking.custom[_].service_annotations[t][key]}
-	count(values) > 1
-}
-
-custom_conflicts contains [kind, t, key, sort(values)] if {
-	some t, _ in published
-	some key
-	data.dittofs.networking.custom[_].service_labels[t][key]
-	kind := "label"
-	values := {v | v := data.dittofs.networking.custom[_].service_labels[t][key]}
-	count(values) > 1
-}
-
 _prefixed(pkg, msg) := sprintf("[%s] %s", [pkg, msg]) if {
 	is_string(msg)
 } else := sprintf("[%s] %v", [pkg, msg])
+
+# custom_conflicts lists the annotation and label keys that packages set to
+# different values for one adapter: [kind, adapter, key, sorted values].
+custom_conflicts contains ["annotation", adapter, key, sort(values)] if {
+	count(_annotation_entries) > 1
+	some [_, adapter, x] in _annotation_entries
+	some key, _ in x
+	values := {v | some [_, a, y] in _annotation_entries; a == adapter; v := y[key]}
+	count(values) > 1
+}
+
+custom_conflicts contains ["label", adapter, key, sort(values)] if {
+	count(_label_entries) > 1
+	some [_, adapter, x] in _label_entries
+	some key, _ in x
+	values := {v | some [_, a, y] in _label_entries; a == adapter; v := y[key]}
+	count(values) > 1
+}

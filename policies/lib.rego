@@ -15,21 +15,13 @@ service_name(template, instance, adapter) := dns1035_label(render_template(templ
 # dns1035_label lowercases s, turns every other character outside [a-z0-9-]
 # into "-", drops what precedes the first letter, keeps at most 63 characters
 # and drops trailing dashes: the result is "" or a valid DNS-1035 label.
-dns1035_label(s) := trim_right(substring(_letter_first(_dashed(s)), 0, 63), "-")
-
-_dashed(s) := regex.replace(lower(s), `[^a-z0-9-]`, "-")
-
-_letter_first(s) := regex.replace(s, `^[^a-z]+`, "")
+dns1035_label(s) := trim_right(substring(regex.replace(regex.replace(lower(s), `[^a-z0-9-]`, "-"), `^[^a-z]+`, ""), 0, 63), "-")
 
 # port_name makes s a valid IANA service name, as Kubernetes requires of port
 # names: at most 15 characters of [a-z0-9-], no leading, trailing or doubled
 # dash, and at least one letter (a name without one is prefixed with "p-").
-port_name(s) := _with_letter(trim_right(substring(_single_dashed(s), 0, 15), "-"))
+port_name(s) := trim_right(substring(concat("", [_letter_prefix[regex.match(`[a-z]`, cleaned)], cleaned]), 0, 15), "-") if {
+	cleaned := trim_right(substring(trim(regex.replace(lower(s), `[^a-z0-9]+`, "-"), "-"), 0, 15), "-")
+}
 
-_single_dashed(s) := trim(regex.replace(_dashed(s), `-+`, "-"), "-")
-
-_with_letter(s) := s if {
-	regex.match(`[a-z]`, s)
-} else := trim_right(substring(concat("", ["p-", s]), 0, 15), "-") if {
-	s != ""
-} else := "port"
+_letter_prefix := {true: "", false: "p-"}

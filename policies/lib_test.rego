@@ -70,6 +70,6 @@ test_port_name_truncates_to_15 if {
 test_port_name_needs_a_letter if {
 	lib.port_name("123") == "p-123"
 	lib.port_name("1234567890123456") == "p-1234567890123"
-	lib.port_name("") == "port"
-	lib.port_name("__") == "port"
+	lib.port_name("") == "p"
+	lib.port_name("__") == "p"
 }

@@ -2,62 +2,58 @@
 # control-plane API. None at all when networkPolicy.enabled is false.
 package dittofs.networking
 
-# network_policies is the sorted list of NetworkPolicies. Each carries a role:
-# "adapter" (with the adapter type) or "api" (adapter "").
-network_policies := by_name(_network_policies) if {
+# network_policies carry a role: "adapter" (with the adapter type) or "api"
+# (adapter "").
+network_policies := array.concat([api_network_policy], adapter_network_policies) if {
 	input.networkPolicy.enabled
 } else := []
 
-_network_policies contains api_network_policy
-
-_network_policies contains p if some p in adapter_network_policy
-
 # api_network_policy admits the control-plane port from the operator's
 # namespace only, narrowed to the operator's pods when their labels are known.
-# Platform packages and the apiIngressFrom setting may add peers (monitoring).
+# The apiIngressFrom setting and platform packages may add peers (monitoring).
 api_network_policy := {
 	"name": api_object_name,
 	"adapter": "",
 	"role": "api",
 	"ingress": [{
 		"ports": [{"port": input.controlPlane.port, "protocol": "TCP"}],
-		"from": array.concat([operator_peer], [p | some p in sort(_api_extra_peers); p != operator_peer]),
+		"from": api_peers,
 	}],
 }
 
-operator_peer := object.union(
-	{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": input.operator.namespace}}},
-	_operator_pod_selector,
-)
+api_peers := [operator_peer] if {
+	count(_api_extra_peers) == 0
+} else := array.concat([operator_peer], [p | some p in sort(_api_extra_peers); p != operator_peer])
 
-_operator_pod_selector := {"podSelector": {"matchLabels": input.operator.podLabels}} if {
-	count(input.operator.podLabels) > 0
-} else := {}
+_api_extra_peers := {p | some p in object.get(settings, "apiIngressFrom", [])} | custom_api_ingress_from
 
-_api_extra_peers := {p | some p in setting("apiIngressFrom", [])} | custom_api_ingress_from
+operator_peer := {"namespaceSelector": _operator_namespace} if {
+	count(input.operator.podLabels) == 0
+} else := {"namespaceSelector": _operator_namespace, "podSelector": {"matchLabels": input.operator.podLabels}}
 
-# adapter_network_policy admits each published adapter's port from
+_operator_namespace := {"matchLabels": {"kubernetes.io/metadata.name": input.operator.namespace}}
+
+# adapter_network_policies admit each published adapter's port from
 # networkPolicy.from (any source when it is empty).
-adapter_network_policy[t] := {
-	"name": service_name[t],
-	"adapter": t,
+adapter_network_policies := [{
+	"name": p.name,
+	"adapter": p.adapter,
 	"role": "adapter",
 	"ingress": [{
-		"ports": [{"port": a.port, "protocol": "TCP"}],
-		"from": adapter_peers(t),
+		"ports": [{"port": p.port, "protocol": "TCP"}],
+		"from": object.get(extended_peers, p.adapter, input.networkPolicy.from),
 	}],
-} if {
-	some t, a in published
-	service_name[t] != ""
-}
+} |
+	some p in plans
+	p.name != ""
+]
 
-# adapter_peers keeps the DittoServer's peers in their order and appends the
-# peers platform packages add. An empty list admits any source, and extra
-# peers would narrow it, so they are only added to a list that already
+# extended_peers keeps the DittoServer's peers in their order and appends the
+# peers platform packages add, per adapter. An empty list admits any source,
+# and extra peers would narrow it, so they only extend a list that already
 # restricts sources.
-adapter_peers(t) := [] if {
-	count(input.networkPolicy.from) == 0
-} else := array.concat(
-	input.networkPolicy.from,
-	[p | some p in sort(custom_ingress_from(t)); not p in input.networkPolicy.from],
-)
+extended_peers := {adapter: peers |
+	count(input.networkPolicy.from) > 0
+	some adapter, extra in custom_ingress_from
+	peers := array.concat(input.networkPolicy.from, [p | some p in sort(extra); not p in input.networkPolicy.from])
+}

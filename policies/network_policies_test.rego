@@ -27,47 +27,44 @@ test_api_policy_adds_platform_peers if {
 	monitoring := {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
 	backup := {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "backup"}}}
 	operator := api_policy.ingress[0].from[0]
-	p := networking.api_network_policy with input as base_input
+	peers := networking.api_peers with input as base_input
 		with data.dittofs.settings as {"apiIngressFrom": [monitoring, operator]}
 		with data.dittofs.networking.custom as {"p": {"api_ingress_from": {backup}}}
-	p.ingress[0].from == [operator, backup, monitoring]
+	peers == [operator, backup, monitoring]
 }
 
 test_adapter_policy_admits_any_source_by_default if {
-	networking.adapter_network_policy.nfs == {
+	networking.adapter_network_policies == [{
 		"name": "fs1-nfs", "adapter": "nfs", "role": "adapter",
 		"ingress": [{"ports": [{"port": 12049, "protocol": "TCP"}], "from": []}],
-	} with input as base_input
+	}] with input as base_input
 }
 
 test_adapter_policy_admits_the_listed_peers if {
 	clients := {"podSelector": {"matchLabels": {"role": "client"}}}
-	p := networking.adapter_network_policy.nfs with input as patched({"networkPolicy": {"from": [clients]}})
+	p := networking.adapter_network_policies[0] with input as patched({"networkPolicy": {"from": [clients]}})
 	p.ingress[0].from == [clients]
 }
 
-test_adapter_peers_append_platform_peers_in_order if {
+test_extended_peers_append_platform_peers_in_order if {
 	clients := {"podSelector": {"matchLabels": {"role": "client"}}}
 	ops := {"ipBlock": {"cidr": "10.1.0.0/16"}}
 	vpn := {"ipBlock": {"cidr": "10.0.0.0/16"}}
 	custom := {"p": {"extra_ingress_from": {"nfs": {ops, vpn, clients}}}}
-	peers := networking.adapter_peers("nfs") with input as patched({"networkPolicy": {"from": [clients]}})
+	inp := patched({"networkPolicy": {"from": [clients]}, "adapters": [nfs, smb]})
+	networking.extended_peers == {"nfs": [clients, vpn, ops]} with input as inp
 		with data.dittofs.networking.custom as custom
-	peers == [clients, vpn, ops]
+	[p.ingress[0].from | some p in networking.adapter_network_policies] == [[clients, vpn, ops], [clients]] with input as inp
+		with data.dittofs.networking.custom as custom
 }
 
 test_adapter_peers_stay_open_when_the_spec_admits_any_source if {
 	custom := {"p": {"extra_ingress_from": {"nfs": {{"ipBlock": {"cidr": "10.0.0.0/16"}}}}}}
-	networking.adapter_peers("nfs") == [] with input as base_input
+	networking.extended_peers == {} with input as base_input
 		with data.dittofs.networking.custom as custom
 }
 
 test_no_adapter_policy_without_a_valid_name if {
 	inp := patched({"adapterService": {"nameTemplate": "{adapter}"}, "adapters": [object.union(nfs, {"type": "9"})]})
 	networking.network_policies == [api_policy] with input as inp
-}
-
-test_network_policies_sorted_by_name if {
-	names := [p.name | some p in networking.network_policies] with input as with_adapters([smb, nfs])
-	names == ["fs1-api", "fs1-nfs", "fs1-smb"]
 }

@@ -1,73 +1,69 @@
-# Adapter Services: one per published adapter.
+# Adapter Services: one per published adapter with a valid name.
 package dittofs.networking
 
-# services is the sorted list of adapter Services.
-services := by_name({s | some s in service})
+services := [{
+	"name": p.name,
+	"adapter": p.adapter,
+	"type": p.serviceType,
+	"annotations": object.get(adapter_annotations, p.adapter, common_annotations),
+	"labels": object.get(adapter_labels, p.adapter, common_labels),
+	"loadBalancerClass": fields.loadBalancerClass,
+	"externalTrafficPolicy": fields.externalTrafficPolicy,
+	"loadBalancerSourceRanges": fields.loadBalancerSourceRanges,
+	"ports": [{"name": p.portName, "port": p.port, "targetPort": p.port, "protocol": "TCP"}],
+} |
+	some p in plans
+	p.name != ""
+	fields := object.get(type_fields, p.serviceType, type_fields.ClusterIP)
+]
 
-# service is the Service of each published adapter that has a valid name.
-service[t] := {
-	"name": service_name[t],
-	"adapter": t,
-	"type": type,
-	"annotations": service_annotations[t],
-	"labels": service_labels[t],
-	"loadBalancerClass": type_scoped("loadBalancerClass", type, ""),
-	"externalTrafficPolicy": type_scoped("externalTrafficPolicy", type, ""),
-	"loadBalancerSourceRanges": type_scoped("loadBalancerSourceRanges", type, []),
-	"ports": [{"name": port_name[t], "port": a.port, "targetPort": a.port, "protocol": "TCP"}],
-} if {
-	some t, a in published
-	service_name[t] != ""
-	type := service_type[t]
+# Annotations merge, from weakest to strongest: the serviceAnnotations
+# setting, the DittoServer's common annotations, its per-adapter override,
+# and platform packages. adapter_annotations only lists the adapters with
+# annotations of their own; the others get common_annotations.
+common_annotations := object.union(object.get(settings, "serviceAnnotations", {}), input.adapterService.annotations)
+
+adapter_annotations := {adapter: object.union_n([
+	common_annotations,
+	object.get(input.adapterService.overrides, [adapter, "annotations"], {}),
+	object.get(custom_service_annotations, adapter, {}),
+]) |
+	some adapter in _annotated_adapters
 }
 
-# requested_service_type is what the DittoServer asks for: the per-adapter
-# override, else the common type.
-requested_service_type(t) := input.adapterService.overrides[t].type if {
-	input.adapterService.overrides[t].type != ""
-} else := input.adapterService.type
-
-# service_type is the Service type of each published adapter. A type forced by
-# platform packages wins over the DittoServer's when they agree; when they do
-# not, checks.rego denies the decision.
-service_type[t] := type if {
-	some t, _ in published
-	type := _forced_or_requested_type(t)
+_annotated_adapters contains adapter if {
+	some adapter, o in input.adapterService.overrides
+	count(o.annotations) > 0
 }
 
-_forced_or_requested_type(t) := type if {
-	count(custom_service_types[t]) == 1
-	some type in custom_service_types[t]
-} else := requested_service_type(t)
+_annotated_adapters contains adapter if some adapter, _ in custom_service_annotations
 
-# service_annotations merge, from weakest to strongest: the platform setting
-# serviceAnnotations, the DittoServer's common annotations, its per-adapter
-# override, and platform packages (in package name order).
-service_annotations[t] := object.union_n([
-	setting("serviceAnnotations", {}),
-	input.adapterService.annotations,
-	object.get(input.adapterService.overrides, [t, "annotations"], {}),
-	custom_service_annotations(t),
-]) if {
-	some t, _ in published
+# Labels are extra labels: the serviceLabels setting, then platform packages.
+# The operator's managed labels always win over them.
+common_labels := object.get(settings, "serviceLabels", {})
+
+adapter_labels := {adapter: object.union(common_labels, labels) | some adapter, labels in custom_service_labels}
+
+# type_fields are the adapterService fields each Service type takes;
+# Kubernetes rejects them on the other types (see type_scoped_fields).
+type_fields := {
+	"LoadBalancer": {
+		"loadBalancerClass": input.adapterService.loadBalancerClass,
+		"externalTrafficPolicy": input.adapterService.externalTrafficPolicy,
+		"loadBalancerSourceRanges": input.adapterService.loadBalancerSourceRanges,
+	},
+	"NodePort": {
+		"loadBalancerClass": "",
+		"externalTrafficPolicy": input.adapterService.externalTrafficPolicy,
+		"loadBalancerSourceRanges": [],
+	},
+	"ClusterIP": {"loadBalancerClass": "", "externalTrafficPolicy": "", "loadBalancerSourceRanges": []},
 }
 
-# service_labels are extra labels; the operator's managed labels always win
-# over them when objects are rendered.
-service_labels[t] := object.union(setting("serviceLabels", {}), custom_service_labels(t)) if {
-	some t, _ in published
-}
-
-# type_scoped_fields lists the adapterService fields that only mean something
-# for some Service types; Kubernetes rejects them on the others.
+# type_scoped_fields lists, for each field of type_fields, the Service types
+# that take it.
 type_scoped_fields := {
 	"loadBalancerClass": {"LoadBalancer"},
 	"loadBalancerSourceRanges": {"LoadBalancer"},
 	"externalTrafficPolicy": {"NodePort", "LoadBalancer"},
 }
-
-# type_scoped passes an adapterService field through when it applies to the
-# Service type, and gives empty otherwise.
-type_scoped(field, type, empty) := input.adapterService[field] if {
-	type in type_scoped_fields[field]
-} else := empty

@@ -3,7 +3,7 @@ package dittofs.networking_test
 import data.dittofs.networking
 
 test_one_service_per_published_adapter if {
-	d := networking.services with input as with_adapters([smb, nfs, object.union(nfs, {"type": "x", "running": false})])
+	d := networking.services with input as with_adapters([nfs, smb, object.union(nfs, {"type": "x", "running": false})])
 	[s.adapter | some s in d] == ["nfs", "smb"]
 	d[1].ports == [{"name": "smb", "port": 1445, "targetPort": 1445, "protocol": "TCP"}]
 }
@@ -12,19 +12,13 @@ test_no_service_without_a_valid_name if {
 	networking.services == [] with input as patched({"adapterService": {"nameTemplate": "1-{adapter}"}, "adapters": [object.union(nfs, {"type": "2"})]})
 }
 
-test_requested_service_type if {
-	networking.requested_service_type("nfs") == "LoadBalancer" with input as base_input
-	networking.requested_service_type("smb") == "NodePort" with input as patched({"adapterService": {"overrides": {"smb": {"type": "NodePort", "annotations": {}}}}})
-	networking.requested_service_type("smb") == "LoadBalancer" with input as patched({"adapterService": {"overrides": {"smb": {"type": "", "annotations": {}}}}})
-}
-
 test_override_type_wins_for_its_adapter_only if {
-	inp := patched({"adapterService": {"overrides": {"smb": {"type": "NodePort"}}}, "adapters": [nfs, smb]})
-	networking.service_type == {"nfs": "LoadBalancer", "smb": "NodePort"} with input as inp
+	inp := patched({"adapterService": {"overrides": {"smb": {"type": "NodePort", "annotations": {}}}}, "adapters": [nfs, smb]})
+	[s.type | some s in networking.services] == ["LoadBalancer", "NodePort"] with input as inp
 }
 
 test_platform_type_wins_when_packages_agree if {
-	networking.service_type == {"nfs": "ClusterIP"} with input as base_input
+	[s.type | some s in networking.services] == ["ClusterIP"] with input as base_input
 		with data.dittofs.networking.custom as {
 			"a": {"service_type": {"nfs": "ClusterIP"}},
 			"b": {"service_type": {"nfs": "ClusterIP"}},
@@ -32,7 +26,7 @@ test_platform_type_wins_when_packages_agree if {
 }
 
 test_requested_type_kept_when_packages_disagree if {
-	networking.service_type == {"nfs": "LoadBalancer"} with input as base_input
+	[s.type | some s in networking.services] == ["LoadBalancer"] with input as base_input
 		with data.dittofs.networking.custom as {
 			"a": {"service_type": {"nfs": "ClusterIP"}},
 			"b": {"service_type": {"nfs": "NodePort"}},
@@ -46,21 +40,32 @@ test_annotations_merge_weakest_to_strongest if {
 	}})
 	custom := {"p": {"service_annotations": {"nfs": {"o": "platform"}}}}
 	settings := {"serviceAnnotations": {"common": "setting", "s": "1"}}
-	networking.service_annotations.nfs == {"common": "spec", "k": "override", "o": "platform", "s": "1"} with input as inp
+	s := networking.services[0] with input as inp
 		with data.dittofs.networking.custom as custom
 		with data.dittofs.settings as settings
+	s.annotations == {"common": "spec", "k": "override", "o": "platform", "s": "1"}
 }
 
-test_override_annotations_apply_to_their_adapter_only if {
-	inp := patched({"adapterService": {"overrides": {"smb": {"type": "", "annotations": {"x": "y"}}}}, "adapters": [nfs, smb]})
-	networking.service_annotations == {"nfs": {}, "smb": {"x": "y"}} with input as inp
+test_adapters_without_their_own_annotations_get_the_common_ones if {
+	inp := patched({"adapterService": {"annotations": {"c": "1"}, "overrides": {"smb": {"type": "", "annotations": {"x": "y"}}}}, "adapters": [nfs, smb]})
+	[s.annotations | some s in networking.services] == [{"c": "1"}, {"c": "1", "x": "y"}] with input as inp
+	networking.adapter_annotations == {"smb": {"c": "1", "x": "y"}} with input as inp
+	networking.common_annotations == {"c": "1"} with input as inp
+}
+
+test_annotated_adapters if {
+	inp := patched({"adapterService": {"overrides": {"smb": {"type": "", "annotations": {"x": "y"}}, "nfs": {"type": "NodePort", "annotations": {}}}}})
+	networking._annotated_adapters == {"smb", "p"} with input as inp
+		with data.dittofs.networking.custom as {"x": {"service_annotations": {"p": {"a": "b"}}}}
 }
 
 test_labels_from_settings_and_packages if {
-	networking.service_labels.nfs == {"team": "storage", "tier": "gold"} with input as base_input
+	s := networking.services[0] with input as base_input
 		with data.dittofs.settings as {"serviceLabels": {"team": "storage", "tier": "silver"}}
 		with data.dittofs.networking.custom as {"p": {"service_labels": {"nfs": {"tier": "gold"}}}}
-	networking.service_labels.nfs == {} with input as base_input
+	s.labels == {"team": "storage", "tier": "gold"}
+	networking.services[0].labels == {} with input as base_input
+	networking.common_labels == {"a": "b"} with data.dittofs.settings as {"serviceLabels": {"a": "b"}}
 }
 
 test_load_balancer_fields_pass_through_for_load_balancers if {
@@ -96,7 +101,22 @@ test_cluster_ips_keep_no_external_field if {
 	s.loadBalancerSourceRanges == []
 }
 
-test_type_scoped if {
-	networking.type_scoped("loadBalancerClass", "LoadBalancer", "") == "c" with input as patched({"adapterService": {"loadBalancerClass": "c"}})
-	networking.type_scoped("loadBalancerClass", "NodePort", "") == "" with input as patched({"adapterService": {"loadBalancerClass": "c"}})
+test_unknown_types_keep_no_external_field if {
+	inp := patched({"adapterService": {"loadBalancerClass": "example.com/lb"}})
+	s := networking.services[0] with input as inp
+		with data.dittofs.networking.custom as {"p": {"service_type": {"nfs": "ExternalName"}}}
+	s.type == "ExternalName"
+	s.loadBalancerClass == ""
+}
+
+test_type_scoped_fields_match_type_fields if {
+	spec := {"loadBalancerClass": "c", "externalTrafficPolicy": "Local", "loadBalancerSourceRanges": ["10.0.0.0/8"]}
+	fields := networking.type_fields with input as patched({"adapterService": spec})
+	every field, types in networking.type_scoped_fields {
+		every type, values in fields {
+			passed := values[field] == spec[field]
+			takes := type in types
+			passed == takes
+		}
+	}
 }

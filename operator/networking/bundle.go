@@ -34,6 +34,8 @@ type sources struct {
 	tests    []sourceFile
 	data     []sourceFile
 	revision string
+	// replaceDefaults: the modules define the whole policy themselves.
+	replaceDefaults bool
 }
 
 // readSources reads the default bundle (unless replaced), the policy
@@ -42,7 +44,7 @@ type sources struct {
 // tests read are those of the policy directory, or the default bundle's own
 // when there is no directory.
 func readSources(opts *Options, withTests bool) (*sources, error) {
-	src := &sources{}
+	src := &sources{replaceDefaults: opts.ReplaceDefaults}
 	if !opts.ReplaceDefaults {
 		if err := src.addDefaults(opts.defaults(), withTests && opts.PolicyDir == ""); err != nil {
 			return nil, err
@@ -181,17 +183,17 @@ func isTest(name string) bool {
 // each with its file and line.
 func parseModules(files []sourceFile) (map[string]*ast.Module, error) {
 	modules := make(map[string]*ast.Module, len(files))
-	var errs *multierror.Error
+	errs := newErrors()
 	for _, f := range files {
 		m, err := ast.ParseModuleWithOpts(f.name, string(f.content), ast.ParserOptions{RegoVersion: ast.RegoV1})
 		if err != nil {
-			errs = multierror.Append(errs, err)
+			errs = multierror.Append(errs, regoErrors(err))
 			continue
 		}
 		modules[f.name] = m
 	}
 	if err := errs.ErrorOrNil(); err != nil {
-		return nil, fmt.Errorf("parse policy modules: %w", err)
+		return nil, err
 	}
 	return modules, nil
 }
@@ -200,7 +202,7 @@ func parseModules(files []sourceFile) (map[string]*ast.Module, error) {
 // the defaults loaded, a module in package dittofs.networking could redefine
 // the decision, and one anywhere else under dittofs would never be consulted.
 func checkPackages(files []sourceFile, modules map[string]*ast.Module) error {
-	var errs *multierror.Error
+	errs := newErrors()
 	for _, f := range files {
 		m, ok := modules[f.name]
 		if !ok || !f.custom {
@@ -225,8 +227,11 @@ func checkPackage(file string, pkg *ast.Package) error {
 	if pkg.Location != nil {
 		row = pkg.Location.Row
 	}
-	return fmt.Errorf("%s:%d: package %s is reserved: platform modules use package dittofs.networking.custom.<name>",
-		file, row, strings.TrimPrefix(name, "data."))
+	return &PolicyError{
+		File: file, Line: row, Code: "dittofs_package_error",
+		Message: fmt.Sprintf("package %s is reserved: platform modules use package dittofs.networking.custom.<name>",
+			strings.TrimPrefix(name, "data.")),
+	}
 }
 
 // loadSettings merges the data files into one object, the value of
@@ -234,7 +239,7 @@ func checkPackage(file string, pkg *ast.Package) error {
 // values is an error rather than a silent pick.
 func loadSettings(files []sourceFile) (map[string]any, error) {
 	settings := map[string]any{}
-	var errs *multierror.Error
+	errs := newErrors()
 	for _, f := range files {
 		doc, err := decodeData(f)
 		if err != nil {
@@ -275,7 +280,7 @@ func decodeData(f sourceFile) (map[string]any, error) {
 }
 
 func mergeInto(dst, src map[string]any, file, prefix string) error {
-	var errs *multierror.Error
+	errs := newErrors()
 	for _, key := range sortedKeys(src) {
 		value, have := dst[key]
 		srcObj, srcIsObj := src[key].(map[string]any)

@@ -1,9 +1,9 @@
 package networking
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
+	"cmp"
+	"maps"
+	"slices"
 
 	networkingv1 "k8s.io/api/networking/v1"
 )
@@ -82,23 +82,45 @@ func (d *Decision) Denied() bool {
 	return len(d.Deny) > 0
 }
 
-// decodeDecision reads a decision strictly: a field the contract does not
-// know is an error rather than something silently dropped.
-func decodeDecision(raw []byte) (*Decision, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	var d Decision
-	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("decode decision: %w", err)
-	}
-	return &d, nil
+// normalize orders lists by name and messages alphabetically, so that equal
+// decisions are equal byte for byte whatever order a bundle emits them in.
+func (d *Decision) normalize() {
+	slices.SortStableFunc(d.Services, func(a, b ServiceDecision) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(d.NetworkPolicies, func(a, b NetworkPolicyDecision) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(d.ContainerPorts, func(a, b ContainerPortDecision) int { return cmp.Compare(a.Name, b.Name) })
+	slices.Sort(d.Deny)
+	slices.Sort(d.Warnings)
+	d.Deny = slices.Compact(d.Deny)
+	d.Warnings = slices.Compact(d.Warnings)
 }
 
-// decisionFromValue decodes the decision document OPA returned.
-func decisionFromValue(value any) (*Decision, error) {
-	raw, err := json.Marshal(value)
-	if err != nil {
-		return nil, fmt.Errorf("encode decision: %w", err)
+// DeepCopy copies a decision, so that a caller may change it freely.
+func (d *Decision) DeepCopy() *Decision {
+	out := *d
+	out.Services = make([]ServiceDecision, len(d.Services))
+	for i, s := range d.Services {
+		s.Annotations = maps.Clone(s.Annotations)
+		s.Labels = maps.Clone(s.Labels)
+		s.LoadBalancerSourceRanges = slices.Clone(s.LoadBalancerSourceRanges)
+		s.Ports = slices.Clone(s.Ports)
+		out.Services[i] = s
 	}
-	return decodeDecision(raw)
+	out.NetworkPolicies = make([]NetworkPolicyDecision, len(d.NetworkPolicies))
+	for i, p := range d.NetworkPolicies {
+		p.Ingress = make([]IngressRuleDecision, len(p.Ingress))
+		for j, r := range d.NetworkPolicies[i].Ingress {
+			r.Ports = slices.Clone(r.Ports)
+			from := make([]networkingv1.NetworkPolicyPeer, len(r.From))
+			for k := range r.From {
+				r.From[k].DeepCopyInto(&from[k])
+			}
+			r.From = from
+			p.Ingress[j] = r
+		}
+		out.NetworkPolicies[i] = p
+	}
+	out.ContainerPorts = slices.Clone(d.ContainerPorts)
+	out.Deny = slices.Clone(d.Deny)
+	out.Warnings = slices.Clone(d.Warnings)
+	return &out
 }

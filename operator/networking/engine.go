@@ -51,6 +51,9 @@ type Options struct {
 	Defaults fs.FS
 	// EvalTimeout bounds one evaluation (DefaultEvalTimeout when zero).
 	EvalTimeout time.Duration
+	// CacheSize is how many decisions are remembered by input
+	// (DefaultCacheSize when zero; negative disables the cache).
+	CacheSize int
 	// PollInterval is how often Start looks for changes in PolicyDir
 	// (DefaultPollInterval when zero).
 	PollInterval time.Duration
@@ -84,6 +87,7 @@ func (o *Options) defaults() fs.FS {
 type compiled struct {
 	query    rego.PreparedEvalQuery
 	revision string
+	cache    *decisionCache // nil when disabled
 }
 
 // Engine evaluates the networking policy. It compiles the bundle once,
@@ -112,6 +116,9 @@ func NewEngine(opts Options) (*Engine, error) {
 	}
 	if opts.PollInterval == 0 {
 		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.CacheSize == 0 {
+		opts.CacheSize = DefaultCacheSize
 	}
 	if opts.Logger.GetSink() == nil {
 		opts.Logger = logr.Discard()
@@ -159,7 +166,7 @@ func (e *Engine) reloadLocked(ctx context.Context, force bool) error {
 		return nil
 	}
 	e.lastSeen = src.revision
-	c, err := compile(ctx, src)
+	c, err := compile(ctx, src, e.opts.CacheSize)
 	if err != nil {
 		return e.record(ReloadResult{Revision: src.revision, Err: fmt.Errorf("policy bundle %s refused: %w", src.revision, err)})
 	}
@@ -211,13 +218,15 @@ func (e *Engine) NeedLeaderElection() bool {
 }
 
 // compile parses, checks and prepares a bundle.
-func compile(ctx context.Context, src *sources) (*compiled, error) {
+func compile(ctx context.Context, src *sources, cacheSize int) (*compiled, error) {
 	modules, err := parseModules(src.modules)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPackages(src.modules, modules); err != nil {
-		return nil, err
+	if !src.replaceDefaults {
+		if err := checkPackages(src.modules, modules); err != nil {
+			return nil, err
+		}
 	}
 	store, err := settingsStore(src.data)
 	if err != nil {
@@ -234,9 +243,9 @@ func compile(ctx context.Context, src *sources) (*compiled, error) {
 	}
 	query, err := rego.New(opts...).PrepareForEval(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("compile: %w", err)
+		return nil, regoErrors(err)
 	}
-	return &compiled{query: query, revision: src.revision}, nil
+	return &compiled{query: query, revision: src.revision, cache: newDecisionCache(cacheSize)}, nil
 }
 
 // settingsStore holds the settings at data.dittofs.settings, so that data
@@ -253,7 +262,8 @@ func settingsStore(files []sourceFile) (storage.Store, error) {
 // Evaluate decides the objects of one DittoServer. A denied decision is
 // returned without error (see Decision.Denied) and without guardrail checks,
 // since nothing of it may be applied; any other decision must pass
-// CheckDecision or is refused whole.
+// CheckDecision or is refused whole. Decisions are remembered by input until
+// the bundle changes; each call returns a copy the caller may change.
 func (e *Engine) Evaluate(ctx context.Context, in Input) (*Decision, error) {
 	c := e.current.Load()
 	if c == nil {
@@ -262,15 +272,23 @@ func (e *Engine) Evaluate(ctx context.Context, in Input) (*Decision, error) {
 		}
 		return nil, ErrNoBundle
 	}
+	key, cacheable := cacheKey(&in)
+	if cacheable {
+		if d, ok := c.cache.get(key); ok {
+			return d, nil
+		}
+	}
 	d, err := c.evaluate(ctx, &in, e.opts.EvalTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("policy revision %s: %w", c.revision, err)
 	}
-	if d.Denied() {
-		return d, nil
+	if !d.Denied() {
+		if err := CheckDecision(in, d); err != nil {
+			return nil, fmt.Errorf("policy revision %s: %w", c.revision, err)
+		}
 	}
-	if err := CheckDecision(in, d); err != nil {
-		return nil, fmt.Errorf("policy revision %s: %w", c.revision, err)
+	if cacheable {
+		c.cache.put(key, d)
 	}
 	return d, nil
 }
@@ -282,7 +300,7 @@ func (c *compiled) evaluate(ctx context.Context, in *Input, timeout time.Duratio
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(value))
+	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(value), rego.EvalGenerateJSON(keepTerm))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, fmt.Errorf("evaluation exceeded %s: %w", timeout, err)
@@ -292,10 +310,21 @@ func (c *compiled) evaluate(ctx context.Context, in *Input, timeout time.Duratio
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
 		return nil, errNoDecision
 	}
-	d, err := decisionFromValue(rs[0].Expressions[0].Value)
+	term, ok := rs[0].Expressions[0].Value.(*ast.Term)
+	if !ok {
+		return nil, fmt.Errorf("unexpected result %T", rs[0].Expressions[0].Value)
+	}
+	d, err := decodeDecision(term.Value)
 	if err != nil {
 		return nil, err
 	}
+	d.normalize()
 	d.Revision = c.revision
 	return d, nil
+}
+
+// keepTerm hands the result to decodeDecision as OPA's own value, instead of
+// converting it to Go maps.
+func keepTerm(t *ast.Term, _ *rego.EvalContext) (any, error) {
+	return t, nil
 }

@@ -24,8 +24,10 @@ func RunPolicyTests(ctx context.Context, opts Options) ([]*tester.Result, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPackages(src.modules, modules); err != nil {
-		return nil, err
+	if !src.replaceDefaults {
+		if err := checkPackages(src.modules, modules); err != nil {
+			return nil, err
+		}
 	}
 	store, err := settingsStore(src.data)
 	if err != nil {
@@ -51,7 +53,7 @@ func runTests(ctx context.Context, store storage.Store, modules map[string]*ast.
 		CapturePrintOutput(true).
 		RunTests(ctx, txn)
 	if err != nil {
-		return nil, fmt.Errorf("compile policy tests: %w", err)
+		return nil, regoErrors(err)
 	}
 	var results []*tester.Result
 	for r := range ch {
