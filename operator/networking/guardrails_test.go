@@ -68,7 +68,9 @@ func TestGuardrails(t *testing.T) {
 			`guardrail "unique-name": networkPolicies[2].name`},
 		{"external name service", func(d *Decision, _ *Input) { d.Services[0].Type = "ExternalName" },
 			`guardrail "service-type": services[0].type: "ExternalName" is not one of ClusterIP, NodePort, LoadBalancer`},
-		{"class on a node port", func(d *Decision, _ *Input) { d.Services[0].Type, d.Services[0].LoadBalancerClass = "NodePort", "x.io/lb" },
+		{"class on a node port", func(d *Decision, _ *Input) {
+			d.Services[0].Type, d.Services[0].LoadBalancerClass = "NodePort", "x.io/lb"
+		},
 			`guardrail "service-fields": services[0].loadBalancerClass: set on a NodePort Service`},
 		{"bad class", func(d *Decision, _ *Input) { d.Services[0].LoadBalancerClass = "not a class" },
 			`guardrail "service-fields": services[0].loadBalancerClass: "not a class"`},
@@ -129,7 +131,9 @@ func TestGuardrails(t *testing.T) {
 		{"ip block with selector", func(d *Decision, _ *Input) {
 			peer(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8"}, PodSelector: &metav1.LabelSelector{}})(d)
 		}, `guardrail "network-policy-peer": networkPolicies[1].ingress[0].from[0]: an ipBlock peer may not have selectors`},
-		{"bad cidr", func(d *Decision, _ *Input) { peer(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0"}})(d) },
+		{"bad cidr", func(d *Decision, _ *Input) {
+			peer(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0"}})(d)
+		},
 			`guardrail "network-policy-peer": networkPolicies[1].ingress[0].from[0].ipBlock.cidr: "10.0.0.0" is not a CIDR`},
 		{"except outside the block", func(d *Decision, _ *Input) {
 			peer(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8", Except: []string{"192.168.0.0/16"}}})(d)
