@@ -211,6 +211,9 @@ func TestValuesSchemaRejectsUnknownAndMistypedValues(t *testing.T) {
 		"invalid namespace name":    "rbac: {watchNamespaces: [Bad_Namespace]}",
 		"digest without algorithm":  "image: {digest: latest}",
 		"zero reconciles":           "maxConcurrentReconciles: 0",
+		"unknown toleration key":    "tolerations: [{key: a, operator: Exists, effects: NoSchedule}]",
+		"issuerRef without a name":  "certs: {mode: cert-manager, certManager: {issuerRef: {kind: ClusterIssuer}}}",
+		"unknown seccomp profile":   "securityContext: {seccompProfile: {type: Disabled}}",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := render(chrt, parseValues(t, values))
