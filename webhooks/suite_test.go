@@ -57,6 +57,7 @@ var (
 	k8s       client.Client
 	scheme    = runtime.NewScheme()
 	cancelMgr context.CancelFunc
+	mgrDone   = make(chan struct{})
 )
 
 func TestWebhooks(t *testing.T) {
@@ -91,6 +92,9 @@ var _ = BeforeSuite(func() {
 var _ = AfterSuite(func() {
 	if cancelMgr != nil {
 		cancelMgr()
+		// The webhook server reads its certificate from envtest's folder,
+		// which stopping the control plane removes.
+		Eventually(mgrDone).WithTimeout(time.Minute).Should(BeClosed())
 	}
 	if plane != nil {
 		Expect(plane.Stop()).To(Succeed())
@@ -123,6 +127,7 @@ func startWebhook(install *envtest.WebhookInstallOptions) {
 	ctx, cancelMgr = context.WithCancel(context.Background())
 	go func() {
 		defer GinkgoRecover()
+		defer close(mgrDone)
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
 	addr := net.JoinHostPort(install.LocalServingHost, strconv.Itoa(install.LocalServingPort))
