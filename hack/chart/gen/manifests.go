@@ -36,7 +36,7 @@ type File struct {
 // template from the ClusterRole in roleFile, both relative to root (the
 // generated files name their sources by those relative paths).
 func Manifests(root, crdDir, roleFile string) ([]File, error) {
-	names, err := filepath.Glob(filepath.Join(root, crdDir, "*.yaml"))
+	names, err := filepath.Glob(filepath.Join(under(root, crdDir), "*.yaml"))
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func Manifests(root, crdDir, roleFile string) ([]File, error) {
 		}
 		files = append(files, File{Path: CRDTemplateDir + "/" + filepath.Base(name), Content: tpl})
 	}
-	role, err := os.ReadFile(filepath.Join(root, roleFile))
+	role, err := os.ReadFile(under(root, roleFile))
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +65,14 @@ func Manifests(root, crdDir, roleFile string) ([]File, error) {
 		return nil, fmt.Errorf("%s: %w", roleFile, err)
 	}
 	return append(files, File{Path: RulesTemplate, Content: rules}), nil
+}
+
+// under resolves a path relative to root; an absolute path stays as it is.
+func under(root, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(root, path)
 }
 
 // WriteManifests writes the generated files into chartDir and removes CRD
