@@ -169,7 +169,7 @@ clean-tools: ## Remove every tool built into the per-user cache.
 ##@ Tools
 
 .PHONY: tools
-tools: $(KUBE_APISERVER) $(KUBE_CONTROLLER_MANAGER) $(ETCD) $(CONTROLLER_GEN) $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) ## Build every pinned tool the tests need.
+tools: $(KUBE_APISERVER) $(KUBE_CONTROLLER_MANAGER) $(ETCD) $(CONTROLLER_GEN) $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) ## Build every pinned tool the tests need.
 
 .PHONY: tools-path
 tools-path: ## Print the folder holding kube-apiserver and etcd (KUBEBUILDER_ASSETS).
