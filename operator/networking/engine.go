@@ -100,7 +100,7 @@ type Engine struct {
 
 	mu       sync.Mutex // serializes loads and guards the fields below
 	lastErr  error
-	lastSeen string // revision of the last sources tried, good or bad
+	lastSeen string // revision (or read error) of the last sources tried
 }
 
 // NewEngine makes an engine and loads its bundle once. A bundle that does not
@@ -146,38 +146,52 @@ func (e *Engine) LastError() error {
 // Reload reads the sources again and, when they changed, compiles them. It
 // returns the load error, if any; the previous bundle keeps serving then.
 func (e *Engine) Reload(ctx context.Context) error {
+	r, report := e.load(ctx, true)
+	if report {
+		e.report(r)
+	}
+	return r.Err
+}
+
+// load reads the sources and compiles them unless they are those of the
+// serving bundle. Unless forced, sources (or a read error) identical to the
+// last ones tried are not tried again, so that polling reports a broken
+// bundle once. It says whether the outcome is worth reporting: a new bundle
+// serving, or a failure.
+func (e *Engine) load(ctx context.Context, force bool) (ReloadResult, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.reloadLocked(ctx, true)
-}
-
-// reloadLocked loads the sources. Unless forced, sources identical to the
-// last ones tried are not compiled again, so a broken bundle is reported once.
-func (e *Engine) reloadLocked(ctx context.Context, force bool) error {
 	src, err := readSources(&e.opts, false)
 	if err != nil {
-		return e.record(ReloadResult{Err: fmt.Errorf("load policy bundle: %w", err)})
+		err = fmt.Errorf("load policy bundle: %w", err)
+		seen := "error: " + err.Error()
+		if !force && seen == e.lastSeen {
+			return ReloadResult{Serving: e.Revision(), Err: err}, false
+		}
+		e.lastSeen, e.lastErr = seen, err
+		return ReloadResult{Serving: e.Revision(), Err: err}, true
 	}
 	if !force && src.revision == e.lastSeen {
-		return e.lastErr
-	}
-	if c := e.current.Load(); c != nil && c.revision == src.revision {
-		e.lastSeen, e.lastErr = src.revision, nil
-		return nil
+		return ReloadResult{Revision: src.revision, Serving: e.Revision(), Err: e.lastErr}, false
 	}
 	e.lastSeen = src.revision
+	if src.revision == e.Revision() {
+		e.lastErr = nil
+		return ReloadResult{Revision: src.revision, Serving: src.revision}, false
+	}
 	c, err := compile(ctx, src, e.opts.CacheSize)
 	if err != nil {
-		return e.record(ReloadResult{Revision: src.revision, Err: fmt.Errorf("policy bundle %s refused: %w", src.revision, err)})
+		e.lastErr = fmt.Errorf("policy bundle %s refused: %w", src.revision, err)
+		return ReloadResult{Revision: src.revision, Serving: e.Revision(), Err: e.lastErr}, true
 	}
 	e.current.Store(c)
-	return e.record(ReloadResult{Revision: src.revision})
+	e.lastErr = nil
+	return ReloadResult{Revision: src.revision, Serving: src.revision}, true
 }
 
-// record keeps, logs and reports the outcome of a load.
-func (e *Engine) record(r ReloadResult) error {
-	r.Serving = e.Revision()
-	e.lastErr = r.Err
+// report logs the outcome of a load and hands it to OnReload, outside the
+// engine's lock so that the hook may call the engine.
+func (e *Engine) report(r ReloadResult) {
 	if r.Err != nil {
 		e.opts.Logger.Error(r.Err, "policy bundle refused, keeping the previous one", "revision", r.Revision, "serving", r.Serving)
 	} else {
@@ -186,7 +200,6 @@ func (e *Engine) record(r ReloadResult) error {
 	if e.opts.OnReload != nil {
 		e.opts.OnReload(r)
 	}
-	return r.Err
 }
 
 // Start polls the sources every PollInterval until ctx ends, reloading when
@@ -206,9 +219,9 @@ func (e *Engine) Start(ctx context.Context) error {
 }
 
 func (e *Engine) poll(ctx context.Context) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	_ = e.reloadLocked(ctx, false)
+	if r, report := e.load(ctx, false); report {
+		e.report(r)
+	}
 }
 
 // NeedLeaderElection is false: every replica evaluates policies (the

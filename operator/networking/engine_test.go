@@ -379,3 +379,60 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestReloadHookMayCallTheEngine: the hook runs outside the engine's lock.
+func TestReloadHookMayCallTheEngine(t *testing.T) {
+	var e *Engine
+	calls := 0
+	hook := func(r ReloadResult) {
+		calls++
+		if e != nil && (e.LastError() != nil || e.Revision() != r.Serving) {
+			t.Errorf("engine state %v %q, result %+v", e.LastError(), e.Revision(), r)
+		}
+	}
+	e = newTestEngine(t, Options{OnReload: hook})
+	done := make(chan error)
+	go func() { done <- e.Reload(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Reload deadlocked")
+	}
+	if calls != 1 {
+		t.Errorf("hook called %d times, want once (the first load)", calls)
+	}
+}
+
+// TestUnreadableDirectoryReportedOnce: polling a directory that keeps
+// failing reports it once, not at every poll.
+func TestUnreadableDirectoryReportedOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "policies")
+	var mu sync.Mutex
+	reports := 0
+	e, err := NewEngine(Options{PolicyDir: dir, PollInterval: 5 * time.Millisecond, OnReload: func(ReloadResult) {
+		mu.Lock()
+		defer mu.Unlock()
+		reports++
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.Start(ctx) }()
+	time.Sleep(60 * time.Millisecond)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return e.Revision() != "" })
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if reports != 2 {
+		t.Errorf("%d reports, want 2 (the failure once, then the bundle)", reports)
+	}
+}

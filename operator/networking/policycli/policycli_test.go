@@ -1,0 +1,262 @@
+package policycli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const examples = "../../../policies/examples"
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// writeInput writes testdata/input.json changed by edit.
+func writeInput(t *testing.T, edit func(doc map[string]any)) string {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/input.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	edit(doc)
+	raw, err = json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "input.json")
+	if err := os.WriteFile(file, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func writeDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestEvalPrintsTheDecision(t *testing.T) {
+	code, stdout, stderr := run(t, "eval", "--input", "testdata/input.json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want, err := os.ReadFile("testdata/decision.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), stdout); diff != "" {
+		t.Errorf("decision (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(stderr, `warning: adapter "smb" is enabled but not running`) {
+		t.Errorf("stderr = %q", stderr)
+	}
+}
+
+func TestEvalIsDeterministic(t *testing.T) {
+	_, first, _ := run(t, "eval", "--input", "testdata/input.json")
+	for range 5 {
+		if _, again, _ := run(t, "eval", "--input", "testdata/input.json"); again != first {
+			t.Fatal("two evaluations printed different decisions")
+		}
+	}
+}
+
+func TestEvalDenied(t *testing.T) {
+	input := writeInput(t, func(doc map[string]any) {
+		doc["namespace"].(map[string]any)["labels"] = map[string]any{"env": "production"}
+		doc["adapters"].([]any)[1].(map[string]any)["running"] = true
+	})
+	code, stdout, stderr := run(t, "eval", "--input", input, "--policy-dir", examples)
+	if code != ExitRefused {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	if !strings.Contains(stderr, `denied: [production_no_nodeport] Service "fs1-smb" of adapter "smb" is a NodePort`) {
+		t.Errorf("stderr = %s", stderr)
+	}
+	if !strings.Contains(stdout, `"deny": [`) {
+		t.Errorf("the denied decision is not printed: %s", stdout)
+	}
+}
+
+func TestEvalWithSettings(t *testing.T) {
+	dir := writeDir(t, map[string]string{"settings.yaml": "serviceLabels:\n  team: storage\n"})
+	code, stdout, stderr := run(t, "eval", "--input", "testdata/input.json", "--data", filepath.Join(dir, "settings.yaml"))
+	if code != ExitOK || !strings.Contains(stdout, `"team": "storage"`) {
+		t.Errorf("exit %d, stdout %s, stderr %s", code, stdout, stderr)
+	}
+}
+
+func TestEvalGuardrailViolation(t *testing.T) {
+	dir := writeDir(t, map[string]string{"bad.rego": `package dittofs.networking.custom.bad
+service_labels["nfs"] := {"not a key": "x"}
+`})
+	code, stdout, stderr := run(t, "eval", "--input", "testdata/input.json", "--policy-dir", dir)
+	if code != ExitRefused || stdout != "" {
+		t.Fatalf("exit %d, stdout %s", code, stdout)
+	}
+	if !strings.Contains(stderr, `guardrail "labels": services[0].labels: Invalid value: "not a key"`) {
+		t.Errorf("stderr = %s", stderr)
+	}
+}
+
+func TestEvalBrokenModule(t *testing.T) {
+	dir := writeDir(t, map[string]string{"broken.rego": "package dittofs.networking.custom.broken\n\ndeny contains msg if {\n\tmsg := http.send({})\n}\n"})
+	code, _, stderr := run(t, "eval", "--input", "testdata/input.json", "--policy-dir", dir)
+	if code != ExitRefused {
+		t.Fatalf("exit %d", code)
+	}
+	if want := filepath.Join(dir, "broken.rego") + ":4: rego_type_error: undefined function http.send"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr = %s\nwant %s", stderr, want)
+	}
+}
+
+func TestEvalReplaceDefaults(t *testing.T) {
+	dir := writeDir(t, map[string]string{"mine.rego": `package dittofs.networking
+decision := {"services": [], "networkPolicies": [], "containerPorts": [], "deny": [], "warnings": []}
+`})
+	code, stdout, stderr := run(t, "eval", "--input", "testdata/input.json", "--policy-dir", dir, "--replace-defaults")
+	if code != ExitOK || !strings.Contains(stdout, `"services": []`) {
+		t.Errorf("exit %d, stdout %s, stderr %s", code, stdout, stderr)
+	}
+}
+
+func TestEvalInputErrors(t *testing.T) {
+	notJSON := writeDir(t, map[string]string{"in.json": "{"})
+	badSchema := writeInput(t, func(doc map[string]any) {
+		doc["adapterService"].(map[string]any)["type"] = "ExternalName"
+		delete(doc, "operator")
+	})
+	unknownField := writeInput(t, func(doc map[string]any) { doc["extra"] = 1 })
+	cases := map[string]struct {
+		args []string
+		want []string
+	}{
+		"no input":      {[]string{"eval"}, []string{"--input is required", "Usage: dittofs-operator policy eval"}},
+		"missing file":  {[]string{"eval", "--input", "absent.json"}, []string{"read input: open absent.json"}},
+		"not JSON":      {[]string{"eval", "--input", filepath.Join(notJSON, "in.json")}, []string{"is not JSON"}},
+		"schema":        {[]string{"eval", "--input", badSchema}, []string{"does not match the policy input schema", "operator", "adapterService.type"}},
+		"unknown field": {[]string{"eval", "--input", unknownField}, []string{"extra"}},
+		"bad flag":      {[]string{"eval", "--nope"}, []string{"flag provided but not defined: -nope", "Usage: dittofs-operator policy eval"}},
+		"extra args":    {[]string{"eval", "--input", "testdata/input.json", "more"}, []string{"unexpected arguments: more"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := run(t, tc.args...)
+			if code != ExitUsage {
+				t.Errorf("exit %d", code)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr = %s\nwant %s", stderr, want)
+				}
+			}
+		})
+	}
+}
+
+func TestTestExamples(t *testing.T) {
+	code, stdout, stderr := run(t, "test", "--policy-dir", examples, "-v")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"PASS: data.production_no_nodeport_test.test_node_port_denied_in_production",
+		"PASS: data.internal_smb_load_balancer_test.test_smb_is_internal_in_internal_namespaces",
+		"PASS: 5/5",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestTestDefaultBundle(t *testing.T) {
+	code, stdout, _ := run(t, "test")
+	if code != ExitOK || !strings.Contains(stdout, "PASS: ") || strings.Contains(stdout, "FAIL") {
+		t.Errorf("exit %d: %s", code, stdout)
+	}
+}
+
+func TestTestFailures(t *testing.T) {
+	dir := writeDir(t, map[string]string{
+		"p.rego": "package dittofs.networking.custom.p\n\nwarnings contains \"hello\"\n",
+		"p_test.rego": `package p_test
+
+import data.dittofs.networking
+
+test_passes if "[p] hello" in networking.decision.warnings with input as {"apiVersion": "networking.dittofs.io/v1", "adapters": []}
+
+test_fails if {
+	print("about to fail")
+	networking.decision.deny == ["never"] with input as {"apiVersion": "networking.dittofs.io/v1", "adapters": []}
+}
+`,
+	})
+	code, stdout, _ := run(t, "test", "--policy-dir", dir)
+	if code != ExitRefused {
+		t.Fatalf("exit %d: %s", code, stdout)
+	}
+	for _, want := range []string{"FAIL: data.p_test.test_fails", "p_test.rego:7", "| about to fail", "FAIL: 1/2"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "PASS: data.p_test.test_passes") {
+		t.Errorf("passing test printed without -v:\n%s", stdout)
+	}
+}
+
+func TestTestWithoutTests(t *testing.T) {
+	dir := writeDir(t, map[string]string{"p.rego": "package dittofs.networking.custom.p\n"})
+	if code, _, stderr := run(t, "test", "--policy-dir", dir); code != ExitRefused || !strings.Contains(stderr, "no tests found") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+func TestTestRefusedBuiltin(t *testing.T) {
+	dir := writeDir(t, map[string]string{"p_test.rego": "package p_test\n\ntest_net if net.lookup_ip_addr(\"example.com\")\n"})
+	code, _, stderr := run(t, "test", "--policy-dir", dir)
+	if code != ExitRefused || !strings.Contains(stderr, "undefined function net.lookup_ip_addr") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"eval", "-h"}, {"test", "--help"}} {
+		code, stdout, _ := run(t, args...)
+		if code != ExitOK || !strings.Contains(stdout, "Usage: dittofs-operator policy") {
+			t.Errorf("%v: exit %d, stdout %s", args, code, stdout)
+		}
+	}
+	if code, _, stderr := run(t); code != ExitUsage || !strings.Contains(stderr, "Commands:") {
+		t.Errorf("no command: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := run(t, "lint"); code != ExitUsage || !strings.Contains(stderr, `unknown command "lint"`) {
+		t.Errorf("unknown command: exit %d, %s", code, stderr)
+	}
+	_, stdout, _ := run(t, "eval", "-h")
+	for _, flag := range []string{"-input", "-policy-dir", "-data", "-replace-defaults"} {
+		if !strings.Contains(stdout, flag) {
+			t.Errorf("eval usage lacks %s", flag)
+		}
+	}
+}
