@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -14,13 +15,14 @@ import (
 	"github.com/dittofs/dittofs-operator/operator/networking"
 )
 
-// Evaluation errors (a bundle that never compiled, a timeout, a decision a
-// guardrail refuses) fail closed: the webhook's failurePolicy is Fail
+// Evaluation errors (a bundle that never compiled, a timeout, an unreadable
+// namespace) fail closed on create: the webhook's failurePolicy is Fail
 // anyway, and letting a DittoServer in unchecked would only move the
 // refusal to the controller, minutes later. They cannot block anyone for
 // good: an update that leaves the policy input as it was is not evaluated
 // at all, and one whose stored object cannot be evaluated either is
-// accepted with a warning.
+// accepted with a warning. An update is refused only when the stored object
+// evaluates and the new one does not.
 
 // verdict is what the policy says of one object.
 type verdict struct {
@@ -58,7 +60,8 @@ func (v *Validator) policyOnUpdate(ctx context.Context, oldServer, server *ditto
 	}
 	ns, err := v.namespaceInfo(ctx, server.Namespace)
 	if err != nil {
-		r.failure = err
+		// Neither object can be evaluated: nothing shows the update is worse.
+		r.warnings = append(r.warnings, fmt.Sprintf("the networking policy was not evaluated (%v); the update is accepted unchecked", err))
 		return
 	}
 	oldVerdict, got := v.evaluateBoth(ctx, oldServer, server, ns, adapters)
@@ -104,6 +107,12 @@ func (v *Validator) evaluate(ctx context.Context, server *dittov1.DittoServer,
 	ns networking.NamespaceInfo, adapters []networking.Adapter) verdict {
 	in := networking.BuildInput(server, ns, v.opts.Operator, adapters)
 	d, err := v.opts.Evaluator.Evaluate(ctx, in)
+	if errors.Is(err, networking.ErrGuardrail) {
+		// The decision for this object is one the controller would refuse
+		// whole: a problem of the object (with the platform's modules), not
+		// of the engine, so it is reported, and ratchets, like a denial.
+		return verdict{deny: []string{"the objects it decides break the operator's guardrails: " + err.Error()}}
+	}
 	if err != nil {
 		return verdict{err: fmt.Errorf("the networking policy could not be evaluated, so the DittoServer is refused "+
 			"until it can be (ask the owners of the operator's policy bundle): %w", err)}

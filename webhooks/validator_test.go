@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/networking"
@@ -345,5 +347,34 @@ func TestPolicySeesReportedAdapters(t *testing.T) {
 	}
 	if !slices.Equal(seen, []string{"smb", "smb"}) {
 		t.Errorf("the policy saw adapters %v, want smb for the old and the new object", seen)
+	}
+}
+
+// failingReader cannot read anything, like an operator without RBAC on
+// namespaces.
+type failingReader struct{ client.Reader }
+
+func (failingReader) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
+	return errors.New("namespaces is forbidden")
+}
+
+func TestUnreadableNamespace(t *testing.T) {
+	v, err := NewValidator(Options{Evaluator: &fakeEvaluator{decide: denyLoadBalancerInProduction}, Namespaces: failingReader{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ValidateCreate(context.Background(), testServer()); !apierrors.IsInternalError(err) {
+		t.Errorf("a create that cannot be checked must be refused, got %v", err)
+	}
+	old := testServer()
+	updated := old.DeepCopy()
+	updated.Labels = map[string]string{"team": "storage"}
+	warnings, err := v.ValidateUpdate(context.Background(), old, updated)
+	if err != nil {
+		t.Fatalf("an update neither of whose objects can be checked must pass: %v", err)
+	}
+	containsAll(t, "warnings", strings.Join(warnings, "\n"), "namespaces is forbidden", "accepted unchecked")
+	if _, err := NewValidator(Options{Evaluator: &fakeEvaluator{decide: failing}}); err == nil {
+		t.Error("an evaluator without a namespace reader must be refused")
 	}
 }
