@@ -19,7 +19,8 @@ const configurationFile = "testdata/validatingwebhookconfiguration.yaml"
 const configurationHeader = `# The canonical ValidatingWebhookConfiguration of the DittoServer webhook,
 # generated from webhooks.ValidatingWebhookConfiguration (go test ./webhooks
 # -run TestConfigurationFile -update). The Helm chart must render the same
-# settings; it may change the names, the namespace and the port, and leaves
+# settings; it may change the names, the namespace and the port, may add a
+# namespaceSelector for the namespaces the operator watches, and leaves
 # caBundle to the certificate rotator or to cert-manager's cainjector.
 `
 
