@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 	"k8s.io/utils/ptr"
@@ -59,9 +60,14 @@ func (r *DittoServerReconciler) applyAdapterService(ctx context.Context, server 
 		if err := r.Delete(ctx, live, client.Preconditions{UID: &live.UID}); client.IgnoreNotFound(err) != nil {
 			return nil, fmt.Errorf("recreating Service %s: %w", key.Name, err)
 		}
-		r.event(server, corev1.EventTypeWarning, "Recreated", "Recreate",
+		r.event(server, live, corev1.EventTypeWarning, "Recreated", "Recreate",
 			"Recreated %s Service %s: loadBalancerClass cannot change in place; its external address changes", adapterWord(adapter), key.Name)
 		exists = false
+	}
+	if exists {
+		if err := r.dropForeignPorts(ctx, live, desired); err != nil {
+			return nil, err
+		}
 	}
 	changed, err := applyIfChanged(ctx, r.Client, live, exists, desired, corev1ac.ExtractService)
 	if err != nil {
@@ -69,14 +75,92 @@ func (r *DittoServerReconciler) applyAdapterService(ctx context.Context, server 
 	}
 	switch {
 	case changed && !exists:
-		r.event(server, corev1.EventTypeNormal, "Created", "Create", "Created %s Service %s on port %s",
+		created := r.createdObject(ctx, key, &corev1.Service{})
+		r.event(server, created, corev1.EventTypeNormal, "Created", "Create", "Created %s Service %s on port %s",
 			adapterWord(adapter), key.Name, desiredServicePorts(desired))
-		return nil, nil
+		return created, nil
 	case changed:
-		r.event(server, corev1.EventTypeNormal, "Updated", "Update", "Updated %s Service %s: %s",
+		r.event(server, live, corev1.EventTypeNormal, "Updated", "Update", "Updated %s Service %s: %s",
 			adapterWord(adapter), key.Name, serviceChange(live, desired))
 	}
 	return live, nil
+}
+
+// createdObject reads an object just created, past the cache, so that its
+// events name it with its UID: a Service deleted and created again is then
+// a new object to the events API, not one more of the same.
+func (r *DittoServerReconciler) createdObject(ctx context.Context, key types.NamespacedName, obj *corev1.Service) *corev1.Service {
+	if err := r.APIReader.Get(ctx, key, obj); err != nil {
+		obj.Name, obj.Namespace = key.Name, key.Namespace
+	}
+	return obj
+}
+
+// dropForeignPorts removes ports someone else added to or edited on an
+// adapter Service. Server-side apply keeps list items other managers own,
+// so an edited port would stay beside the right one (and clash with its
+// name); a DittoFS adapter listens only on the ports the API reports.
+func (r *DittoServerReconciler) dropForeignPorts(ctx context.Context, live *corev1.Service, desired *corev1ac.ServiceApplyConfiguration) error {
+	owned, err := corev1ac.ExtractService(live, FieldOwner)
+	if err != nil {
+		return fmt.Errorf("reading the fields the operator owns: %w", err)
+	}
+	keep := portSet(desired)
+	for k := range portSet(owned) {
+		keep[k] = true // ours: the apply itself removes it if it goes
+	}
+	var kept []corev1.ServicePort
+	for _, p := range live.Spec.Ports {
+		if keep[portKey{p.Port, p.Protocol}] {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == len(live.Spec.Ports) {
+		return nil
+	}
+	// A Service needs a port: the desired ones take the place of the
+	// foreign ones at once, and the apply then takes ownership of them.
+	patch := client.MergeFrom(live.DeepCopy())
+	live.Spec.Ports = withDesiredPorts(kept, desired)
+	if err := r.Patch(ctx, live, patch, fieldOwnerOption); err != nil {
+		return fmt.Errorf("removing foreign ports from Service %s: %w", live.Name, err)
+	}
+	return nil
+}
+
+// withDesiredPorts adds the desired ports that kept lacks.
+func withDesiredPorts(kept []corev1.ServicePort, desired *corev1ac.ServiceApplyConfiguration) []corev1.ServicePort {
+	have := map[portKey]bool{}
+	for _, p := range kept {
+		have[portKey{p.Port, p.Protocol}] = true
+	}
+	for _, p := range desired.Spec.Ports {
+		k := portKey{ptr.Deref(p.Port, 0), ptr.Deref(p.Protocol, corev1.ProtocolTCP)}
+		if have[k] {
+			continue
+		}
+		kept = append(kept, corev1.ServicePort{
+			Name: ptr.Deref(p.Name, ""), Port: k.port, Protocol: k.protocol, TargetPort: ptr.Deref(p.TargetPort, intstr.IntOrString{}),
+		})
+	}
+	return kept
+}
+
+// portKey identifies a Service port as server-side apply does.
+type portKey struct {
+	port     int32
+	protocol corev1.Protocol
+}
+
+func portSet(s *corev1ac.ServiceApplyConfiguration) map[portKey]bool {
+	set := map[portKey]bool{}
+	if s == nil || s.Spec == nil {
+		return set
+	}
+	for _, p := range s.Spec.Ports {
+		set[portKey{ptr.Deref(p.Port, 0), ptr.Deref(p.Protocol, corev1.ProtocolTCP)}] = true
+	}
+	return set
 }
 
 // immutableFieldChanged: the Service must be recreated to change a field
@@ -107,7 +191,7 @@ func (r *DittoServerReconciler) deleteStaleServices(ctx context.Context, server 
 			continue
 		}
 		adapter := svc.Labels[dittov1.LabelAdapter]
-		r.event(server, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted %s Service %s: %s",
+		r.event(server, svc, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted %s Service %s: %s",
 			adapterWord(adapter), svc.Name, whyStale(adapter, plan))
 	}
 	return errs.ErrorOrNil()
@@ -134,7 +218,7 @@ func (r *DittoServerReconciler) applyNetworkPolicies(ctx context.Context, server
 			errs = multierror.Append(errs, err)
 			continue
 		}
-		r.eventForChange(server, op, "NetworkPolicy", key.Name, "admitted ports or peers changed")
+		r.eventForChange(server, op, named[networkingv1.NetworkPolicy](server.Namespace, key.Name), "admitted ports or peers changed")
 	}
 	managedObjects.WithLabelValues(server.Namespace, server.Name, "NetworkPolicy").Set(float64(len(keep)))
 	return errs.ErrorOrNil()
@@ -163,7 +247,7 @@ func (r *DittoServerReconciler) deleteStaleNetworkPolicies(ctx context.Context, 
 			errs = multierror.Append(errs, fmt.Errorf("deleting NetworkPolicy %s: %w", np.Name, err))
 			continue
 		}
-		r.event(server, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted NetworkPolicy %s: %s", np.Name, whyPolicyStale(np, server))
+		r.event(server, np, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted NetworkPolicy %s: %s", np.Name, whyPolicyStale(np, server))
 	}
 	return errs.ErrorOrNil()
 }
@@ -193,7 +277,7 @@ func (r *DittoServerReconciler) deleteLegacyFileService(ctx context.Context, ser
 	if err := r.Delete(ctx, &svc, client.Preconditions{UID: &svc.UID}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting the legacy Service %s: %w", svc.Name, err)
 	}
-	r.event(server, corev1.EventTypeNormal, "Deleted", "Delete",
+	r.event(server, &svc, corev1.EventTypeNormal, "Deleted", "Delete",
 		"Deleted legacy Service %s: adapters now each have their own Service", svc.Name)
 	return nil
 }

@@ -98,6 +98,6 @@ func (r *DittoServerReconciler) reportPolicyRefusal(server *dittov1.DittoServer,
 		err.Error()+"; nothing was applied and every adapter object stays as it is")
 	if st.poll.lastRefusal != err.Error() {
 		st.poll.lastRefusal = err.Error()
-		r.event(server, corev1.EventTypeWarning, reason, "Evaluate", "%s", err.Error())
+		r.event(server, nil, corev1.EventTypeWarning, reason, "Evaluate", "%s", err.Error())
 	}
 }

@@ -46,7 +46,7 @@ func (r *DittoServerReconciler) pollAdapters(ctx context.Context, server *dittov
 	pollsTotal.WithLabelValues("success").Inc()
 	lastPollSuccess.WithLabelValues(server.Namespace, server.Name).Set(float64(now.Unix()))
 	if p.outage {
-		r.event(server, corev1.EventTypeNormal, "AdaptersRecovered", "Poll",
+		r.event(server, nil, corev1.EventTypeNormal, "AdaptersRecovered", "Poll",
 			"The DittoFS API answers again; adapter objects follow it")
 	}
 	p.adapters, p.lastSuccess = adapters, now
@@ -113,7 +113,7 @@ func (r *DittoServerReconciler) pollFailed(ctx context.Context, server *dittov1.
 	log.FromContext(ctx).Info("polling adapters failed; keeping adapter objects as they are", "reason", p.failure, "retryIn", delay)
 	if !p.outage {
 		p.outage = true
-		r.event(server, corev1.EventTypeWarning, "AdaptersUnavailable", "Poll",
+		r.event(server, nil, corev1.EventTypeWarning, "AdaptersUnavailable", "Poll",
 			"Cannot read adapters from the DittoFS API; keeping every adapter object as it is: %s", p.failure)
 	}
 	return pollOutcome{adapters: p.adapters, next: delay}

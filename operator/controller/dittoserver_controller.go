@@ -164,7 +164,7 @@ func (r *DittoServerReconciler) reconcileConfig(ctx context.Context, server *dit
 func (r *DittoServerReconciler) stepFailed(server *dittov1.DittoServer, condType, reason string, err error) (ctrl.Result, error) {
 	setCondition(server, condType, metav1.ConditionFalse, reasonFor(err, reason), err.Error())
 	if isUserError(err) {
-		r.event(server, corev1.EventTypeWarning, reasonFor(err, reason), "Reconcile", "%s", err.Error())
+		r.event(server, nil, corev1.EventTypeWarning, reasonFor(err, reason), "Reconcile", "%s", err.Error())
 		return ctrl.Result{RequeueAfter: server.Spec.PollInterval()}, nil
 	}
 	return ctrl.Result{}, err

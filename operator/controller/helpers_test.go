@@ -152,6 +152,7 @@ const adminPassword = "adminpass123"
 // dittoAPI is one simulated DittoFS control plane for one DittoServer.
 type dittoAPI struct {
 	*dittofstest.Server
+	ns string
 }
 
 // newDittoAPI starts a simulator seeded with adminPassword.
@@ -174,6 +175,7 @@ func serverWithAPI(ctx context.Context, namespace, name string, api *dittoAPI, p
 		StringData: map[string]string{"password": password},
 	}
 	Expect(k8s.Create(ctx, secret)).To(Succeed())
+	api.ns = namespace
 	server := sampleServer(namespace, name)
 	server.Annotations = map[string]string{dittov1.AnnotationAPIURL: api.URL()}
 	server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: pollInterval}
@@ -203,4 +205,12 @@ func eventsOf(ctx context.Context, namespace, name string) []string {
 		}
 	}
 	return notes
+}
+
+// waitForQuiet waits until the operator has made no write in namespace for
+// two seconds: events, in particular, are written asynchronously.
+func waitForQuiet(namespace string) {
+	EventuallyWithOffset(1, func() []string {
+		return eventStrings(operatorWritesSince(namespace, time.Now().Add(-2*time.Second)))
+	}).WithTimeout(time.Minute).WithPolling(500 * time.Millisecond).Should(BeEmpty())
 }

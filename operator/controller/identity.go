@@ -161,7 +161,7 @@ func (r *DittoServerReconciler) provision(ctx context.Context, server *dittov1.D
 	id.creds = &credentials{Username: OperatorUsername, Password: password, ServerURL: client.BaseURL()}
 	id.creds.setTokens(tokens)
 	identityCalls.WithLabelValues("provision").Inc()
-	r.event(server, corev1.EventTypeNormal, "Provisioned", "Provision",
+	r.event(server, nil, corev1.EventTypeNormal, "Provisioned", "Provision",
 		"Provisioned DittoFS account %s with role %s", OperatorUsername, dittofs.RoleOperator)
 	return r.storeCredentials(ctx, server, id)
 }
@@ -208,7 +208,7 @@ func (r *DittoServerReconciler) identityFailed(ctx context.Context, server *ditt
 	var rejected *adminRejectedError
 	if errors.As(err, &rejected) && !id.rejectedWarned {
 		id.rejectedWarned = true
-		r.event(server, corev1.EventTypeWarning, "AdminCredentialsRejected", "Provision", "%s", rejected.Error())
+		r.event(server, nil, corev1.EventTypeWarning, "AdminCredentialsRejected", "Provision", "%s", rejected.Error())
 	}
 	log.FromContext(ctx).Info("the operator's DittoFS account is not usable", "reason", err.Error())
 	return err
@@ -236,7 +236,7 @@ func (r *DittoServerReconciler) removeOperatorAccount(ctx context.Context, serve
 		return
 	}
 	log.FromContext(ctx).Info("could not remove the operator's DittoFS account; deleting the DittoServer anyway", "reason", err.Error())
-	r.event(server, corev1.EventTypeWarning, "AccountNotRemoved", "Cleanup",
+	r.event(server, nil, corev1.EventTypeWarning, "AccountNotRemoved", "Cleanup",
 		"Could not remove DittoFS account %s: %s", OperatorUsername, err.Error())
 }
 

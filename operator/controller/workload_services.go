@@ -30,7 +30,7 @@ func (r *DittoServerReconciler) reconcileConfigMap(ctx context.Context, server *
 	if err != nil {
 		return "", err
 	}
-	r.eventForChange(server, op, "ConfigMap", name, "configuration changed")
+	r.eventForChange(server, op, named[corev1.ConfigMap](server.Namespace, name), "configuration changed")
 	return configHash(config), nil
 }
 
@@ -55,7 +55,7 @@ func (r *DittoServerReconciler) reconcileAPIService(ctx context.Context, server 
 	if err != nil {
 		return err
 	}
-	r.eventForChange(server, op, "Service", name, "control-plane API Service changed")
+	r.eventForChange(server, op, named[corev1.Service](server.Namespace, name), "control-plane API Service changed")
 	return nil
 }
 
@@ -85,7 +85,7 @@ func (r *DittoServerReconciler) reconcileHeadlessService(ctx context.Context, se
 	if err != nil {
 		return err
 	}
-	r.eventForChange(server, op, "Service", name, "ports changed")
+	r.eventForChange(server, op, named[corev1.Service](server.Namespace, name), "ports changed")
 	return nil
 }
 

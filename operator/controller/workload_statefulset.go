@@ -62,7 +62,7 @@ func (r *DittoServerReconciler) reconcileStatefulSet(ctx context.Context, server
 		return nil, fmt.Errorf("applying StatefulSet %s: %w", name, err)
 	}
 	if changed {
-		r.eventForChange(server, changeOf(exists), "StatefulSet", name, "pod template changed")
+		r.eventForChange(server, changeOf(exists), named[appsv1.StatefulSet](server.Namespace, name), "pod template changed")
 	}
 	// The status of a StatefulSet just created is empty; an apply does not
 	// change the status of one that existed.
