@@ -306,7 +306,7 @@ var _ = Describe("Adapters", func() {
 	It("never modifies a user's Service with the managed name", func() {
 		userSvc := &corev1.Service{
 			ObjectMeta: metav1.ObjectMeta{Name: "fs1-smb", Namespace: ns, Labels: map[string]string{"mine": "yes"}},
-			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "x", Port: 7}}},
+			Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "x", Port: 7}}},
 		}
 		Expect(k8s.Create(ctx, userSvc)).To(Succeed())
 		create()
