@@ -1,43 +1,33 @@
 package main
 
 import (
-	"flag"
+	"context"
 	"fmt"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/controller"
+	"github.com/dittofs/dittofs-operator/operator/networking"
+	"github.com/dittofs/dittofs-operator/webhooks"
 )
 
-// options are the operator's command-line flags.
-type options struct {
-	metricsAddr             string
-	probeAddr               string
-	leaderElect             bool
-	leaderElectionNamespace string
-	maxConcurrentReconciles int
-	zap                     zap.Options
-}
+var policyReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "dittofs_operator_policy_reloads_total",
+	Help: "Loads of the policy bundle: served, or refused (the previous bundle keeps serving).",
+}, []string{"result"})
 
-func parseOptions(args []string) (*options, error) {
-	o := &options{}
-	fs := flag.NewFlagSet("dittofs-operator", flag.ContinueOnError)
-	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; \"0\" disables it.")
-	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
-	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader, so that only one of several replicas writes.")
-	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the operator's own).")
-	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "DittoServers reconciled in parallel.")
-	o.zap.BindFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	return o, nil
+func init() {
+	crmetrics.Registry.MustRegister(policyReloads)
 }
 
 func newScheme() (*runtime.Scheme, error) {
@@ -57,43 +47,139 @@ func runOperator(args []string) error {
 		return err
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
-	scheme, err := newScheme()
+	setupLog := ctrl.Log.WithName("setup")
+	mgr, err := newManager(o)
 	if err != nil {
-		return fmt.Errorf("building the scheme: %w", err)
+		return err
 	}
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                  scheme,
-		Cache:                   controller.CacheOptions(),
-		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
-		HealthProbeBindAddress:  o.probeAddr,
-		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        "dittofs-operator.dittofs.com",
-		LeaderElectionNamespace: o.leaderElectionNamespace,
-		// The operator stops its work when it loses the lease, so a new
-		// leader can start at once.
-		LeaderElectionReleaseOnCancel: true,
-	})
+	// A new bundle reconciles every DittoServer; the reconciler is set
+	// before the engine starts polling its folder.
+	var reconciler *controller.DittoServerReconciler
+	engine, err := newPolicyEngine(o, func(r networking.ReloadResult) { onPolicyReload(reconciler, r) })
 	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
+		return err
 	}
-	if err := (&controller.DittoServerReconciler{
+	operator := networking.OperatorInfo{Namespace: o.operatorNamespace, PodLabels: o.podLabels()}
+	reconciler = &controller.DittoServerReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("dittofs-operator"),
 		MaxConcurrentReconciles: o.maxConcurrentReconciles,
-	}).SetupWithManager(mgr); err != nil {
+		Policy:                  engine,
+		Operator:                operator,
+		AllowAPIURLOverride:     o.allowAPIURLOverride,
+		APITimeout:              o.apiTimeout,
+	}
+	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DittoServer controller: %w", err)
 	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+	if err := mgr.Add(engine); err != nil {
+		return fmt.Errorf("adding the policy engine: %w", err)
+	}
+	if err := setupWebhook(mgr, o, engine, operator); err != nil {
 		return err
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		return err
+	if o.allowAPIURLOverride {
+		setupLog.Info("WARNING: --allow-api-url-override is on: the dittofs.io/api-url annotation decides where admin passwords are sent; never use it in a shared cluster")
 	}
-	ctrl.Log.WithName("setup").Info("starting the operator")
+	setupLog.Info("starting the operator", "namespace", o.operatorNamespace, "watchNamespaces", o.namespaces(), "policyRevision", engine.Revision())
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		return fmt.Errorf("running the manager: %w", err)
 	}
 	return nil
+}
+
+func newManager(o *options) (ctrl.Manager, error) {
+	scheme, err := newScheme()
+	if err != nil {
+		return nil, fmt.Errorf("building the scheme: %w", err)
+	}
+	cacheOptions := controller.CacheOptions()
+	if ns := o.namespaces(); len(ns) > 0 {
+		cacheOptions.DefaultNamespaces = map[string]cache.Config{}
+		for _, n := range ns {
+			cacheOptions.DefaultNamespaces[n] = cache.Config{}
+		}
+	}
+	electionNamespace := o.leaderElectionNamespace
+	if electionNamespace == "" {
+		electionNamespace = o.operatorNamespace
+	}
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                  scheme,
+		Cache:                   cacheOptions,
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:  o.probeAddr,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        "dittofs-operator.dittofs.com",
+		LeaderElectionNamespace: electionNamespace,
+		// A replica that loses the lease stops at once, so a new leader can
+		// start without waiting for the lease to expire.
+		LeaderElectionReleaseOnCancel: true,
+		WebhookServer: webhook.NewServer(webhook.Options{
+			Host: o.webhookHost, Port: o.webhookPort, CertDir: o.webhookCertDir,
+		}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+func newPolicyEngine(o *options, onReload func(networking.ReloadResult)) (*networking.Engine, error) {
+	engine, err := networking.NewEngine(networking.Options{
+		PolicyDir:       o.policyDir,
+		ReplaceDefaults: o.policyReplaceDefaults,
+		PollInterval:    o.policyPollInterval,
+		Logger:          ctrl.Log.WithName("policy"),
+		OnReload:        onReload,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the policy engine: %w", err)
+	}
+	if err := engine.LastError(); err != nil {
+		// Not fatal: the operator keeps running and reports the error on
+		// every DittoServer until the policy is fixed.
+		ctrl.Log.WithName("setup").Error(err, "the networking policy does not load; adapter objects stay as they are until it does")
+	}
+	return engine, nil
+}
+
+// onPolicyReload reports a bundle load and, when a new bundle serves,
+// reconciles every DittoServer with it.
+func onPolicyReload(reconciler *controller.DittoServerReconciler, r networking.ReloadResult) {
+	if r.Err != nil {
+		policyReloads.WithLabelValues("refused").Inc()
+		return // the engine logs the file and line; the previous bundle serves on
+	}
+	policyReloads.WithLabelValues("served").Inc()
+	if reconciler != nil {
+		reconciler.RequeueAll(context.Background())
+	}
+}
+
+func setupWebhook(mgr ctrl.Manager, o *options, engine networking.Evaluator, operator networking.OperatorInfo) error {
+	if !o.webhookEnabled {
+		return mgr.AddReadyzCheck("readyz", healthz.Ping)
+	}
+	ready, err := webhooks.SetupCertRotation(mgr, webhooks.CertOptions{
+		Disabled:                 o.webhookCertManagement == certsByCertManager,
+		Namespace:                o.operatorNamespace,
+		SecretName:               o.webhookSecretName,
+		ServiceName:              o.webhookServiceName,
+		ExtraDNSNames:            splitList(o.webhookExtraDNSNames),
+		CertDir:                  o.webhookCertDir,
+		WebhookConfigurationName: o.webhookConfigName,
+	})
+	if err != nil {
+		return fmt.Errorf("setting up the webhook certificate: %w", err)
+	}
+	if err := webhooks.SetupWhenReady(mgr, ready, webhooks.Options{Evaluator: engine, Operator: operator}); err != nil {
+		return err
+	}
+	return mgr.AddReadyzCheck("webhook", webhooks.ReadyCheck(mgr, ready))
 }
