@@ -19,11 +19,17 @@ deny contains msg if {
 	msg := sprintf("the DittoFS API reported adapter types %v more than once", [sort(dups)])
 }
 
-# A port is outside 0-65535 when its distance to the middle of the range
-# exceeds half the range.
 deny contains msg if {
 	some a in input.adapters
-	abs(a.port - 32767.5) > 32767.5
+	a.port > 65535
+	a.enabled
+	a.running
+	msg := sprintf("adapter %q reports port %v, outside 1-65535", [a.type, a.port])
+}
+
+deny contains msg if {
+	some a in input.adapters
+	a.port < 0
 	a.enabled
 	a.running
 	msg := sprintf("adapter %q reports port %v, outside 1-65535", [a.type, a.port])

@@ -3,8 +3,10 @@ package networking
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -13,259 +15,251 @@ import (
 // The decision is decoded straight from the Rego value: converting it to Go
 // maps and through JSON first would cost more than evaluating the policy. As
 // with a strict JSON decoder, a key the contract does not know is an error and
-// a missing key leaves the zero value.
-
-// fieldDecoder decodes the value of one key of an object at path.
-type fieldDecoder func(value ast.Value, path string) error
+// a missing key leaves the zero value. Error paths are built only on error.
 
 func decodeDecision(v ast.Value) (*Decision, error) {
 	d := &Decision{}
-	err := decodeObject(v, "decision", func(key string) fieldDecoder {
+	err := eachField(v, func(key string, value ast.Value) error {
 		switch key {
 		case "services":
-			return listOf(&d.Services, decodeService)
+			return decodeList(value, &d.Services, decodeService)
 		case "networkPolicies":
-			return listOf(&d.NetworkPolicies, decodeNetworkPolicy)
+			return decodeList(value, &d.NetworkPolicies, decodeNetworkPolicy)
 		case "containerPorts":
-			return listOf(&d.ContainerPorts, decodeContainerPort)
+			return decodeList(value, &d.ContainerPorts, decodeContainerPort)
 		case "deny":
-			return stringsInto(&d.Deny)
+			return decodeStrings(value, &d.Deny)
 		case "warnings":
-			return stringsInto(&d.Warnings)
+			return decodeStrings(value, &d.Warnings)
 		}
-		return nil
+		return errUnknownField
 	})
 	if err != nil {
-		return nil, fmt.Errorf("decode decision: %w", err)
+		return nil, fmt.Errorf("decode decision%w", err)
 	}
 	return d, nil
 }
 
-func decodeService(v ast.Value, path string, s *ServiceDecision) error {
-	return decodeObject(v, path, func(key string) fieldDecoder {
+func decodeService(v ast.Value, s *ServiceDecision) error {
+	return eachField(v, func(key string, value ast.Value) error {
 		switch key {
 		case "name":
-			return stringInto(&s.Name)
+			return decodeString(value, &s.Name)
 		case "adapter":
-			return stringInto(&s.Adapter)
+			return decodeString(value, &s.Adapter)
 		case "type":
-			return stringInto(&s.Type)
+			return decodeString(value, &s.Type)
 		case "annotations":
-			return stringMapInto(&s.Annotations)
+			return decodeStringMap(value, &s.Annotations)
 		case "labels":
-			return stringMapInto(&s.Labels)
+			return decodeStringMap(value, &s.Labels)
 		case "loadBalancerClass":
-			return stringInto(&s.LoadBalancerClass)
+			return decodeString(value, &s.LoadBalancerClass)
 		case "externalTrafficPolicy":
-			return stringInto(&s.ExternalTrafficPolicy)
+			return decodeString(value, &s.ExternalTrafficPolicy)
 		case "loadBalancerSourceRanges":
-			return stringsInto(&s.LoadBalancerSourceRanges)
+			return decodeStrings(value, &s.LoadBalancerSourceRanges)
 		case "ports":
-			return listOf(&s.Ports, decodeServicePort)
+			return decodeList(value, &s.Ports, decodeServicePort)
 		}
-		return nil
+		return errUnknownField
 	})
 }
 
-func decodeServicePort(v ast.Value, path string, p *ServicePortDecision) error {
-	return decodeObject(v, path, func(key string) fieldDecoder {
+func decodeServicePort(v ast.Value, p *ServicePortDecision) error {
+	return eachField(v, func(key string, value ast.Value) error {
 		switch key {
 		case "name":
-			return stringInto(&p.Name)
+			return decodeString(value, &p.Name)
 		case "port":
-			return int32Into(&p.Port)
+			return decodeInt32(value, &p.Port)
 		case "targetPort":
-			return int32Into(&p.TargetPort)
+			return decodeInt32(value, &p.TargetPort)
 		case "protocol":
-			return stringInto(&p.Protocol)
+			return decodeString(value, &p.Protocol)
 		}
-		return nil
+		return errUnknownField
 	})
 }
 
-func decodeNetworkPolicy(v ast.Value, path string, p *NetworkPolicyDecision) error {
-	return decodeObject(v, path, func(key string) fieldDecoder {
+func decodeNetworkPolicy(v ast.Value, p *NetworkPolicyDecision) error {
+	return eachField(v, func(key string, value ast.Value) error {
 		switch key {
 		case "name":
-			return stringInto(&p.Name)
+			return decodeString(value, &p.Name)
 		case "adapter":
-			return stringInto(&p.Adapter)
+			return decodeString(value, &p.Adapter)
 		case "role":
-			return stringInto(&p.Role)
+			return decodeString(value, &p.Role)
 		case "ingress":
-			return listOf(&p.Ingress, decodeIngressRule)
+			return decodeList(value, &p.Ingress, decodeIngressRule)
 		}
-		return nil
+		return errUnknownField
 	})
 }
 
-func decodeIngressRule(v ast.Value, path string, r *IngressRuleDecision) error {
-	return decodeObject(v, path, func(key string) fieldDecoder {
+func decodeIngressRule(v ast.Value, r *IngressRuleDecision) error {
+	return eachField(v, func(key string, value ast.Value) error {
 		switch key {
 		case "ports":
-			return listOf(&r.Ports, decodePolicyPort)
+			return decodeList(value, &r.Ports, decodePolicyPort)
 		case "from":
-			return peersInto(&r.From)
+			return decodePeers(value, &r.From)
 		}
-		return nil
+		return errUnknownField
 	})
 }
 
-func decodePolicyPort(v ast.Value, path string, p *PolicyPortDecision) error {
-	return decodeObject(v, path, func(key string) fieldDecoder {
+func decodePolicyPort(v ast.Value, p *PolicyPortDecision) error {
+	return eachField(v, func(key string, value ast.Value) error {
 		switch key {
 		case "port":
-			return int32Into(&p.Port)
+			return decodeInt32(value, &p.Port)
 		case "protocol":
-			return stringInto(&p.Protocol)
+			return decodeString(value, &p.Protocol)
 		}
-		return nil
+		return errUnknownField
 	})
 }
 
-func decodeContainerPort(v ast.Value, path string, p *ContainerPortDecision) error {
-	return decodeObject(v, path, func(key string) fieldDecoder {
+func decodeContainerPort(v ast.Value, p *ContainerPortDecision) error {
+	return eachField(v, func(key string, value ast.Value) error {
 		switch key {
 		case "name":
-			return stringInto(&p.Name)
+			return decodeString(value, &p.Name)
 		case "containerPort":
-			return int32Into(&p.ContainerPort)
+			return decodeInt32(value, &p.ContainerPort)
 		case "protocol":
-			return stringInto(&p.Protocol)
+			return decodeString(value, &p.Protocol)
 		}
-		return nil
+		return errUnknownField
 	})
 }
 
-// decodeObject calls the fieldDecoder decoder of every key; fields returns nil for
-// unknown keys.
-func decodeObject(v ast.Value, path string, fields func(key string) fieldDecoder) error {
+// errUnknownField is returned by field decoders for keys they do not know.
+var errUnknownField = errors.New("unknown field")
+
+// pathError locates a decoding error, e.g. .services[1].ports[0].port.
+type pathError struct {
+	path string
+	err  error
+}
+
+func (e *pathError) Error() string { return e.path + ": " + e.err.Error() }
+
+func (e *pathError) Unwrap() error { return e.err }
+
+// atPath prefixes the path of err with segment.
+func atPath(segment string, err error) error {
+	if pe, ok := err.(*pathError); ok {
+		return &pathError{path: segment + pe.path, err: pe.err}
+	}
+	return &pathError{path: segment, err: err}
+}
+
+// eachField calls decode for every key of an object.
+func eachField(v ast.Value, decode func(key string, value ast.Value) error) error {
 	obj, ok := v.(ast.Object)
 	if !ok {
-		return fmt.Errorf("%s: want an object, got %s", path, ast.ValueName(v))
+		return atPath("", fmt.Errorf("want an object, got %s", ast.ValueName(v)))
 	}
 	return obj.Iter(func(k, value *ast.Term) error {
 		key, ok := k.Value.(ast.String)
 		if !ok {
-			return fmt.Errorf("%s: key %v is not a string", path, k)
+			return atPath("", fmt.Errorf("key %v is not a string", k))
 		}
-		decode := fields(string(key))
-		if decode == nil {
-			return fmt.Errorf("%s: unknown fieldDecoder %q", path, string(key))
+		if err := decode(string(key), value.Value); err != nil {
+			return atPath("."+string(key), err)
 		}
-		return decode(value.Value, path+"."+string(key))
+		return nil
 	})
 }
 
-// listOf decodes an array into *out, one element with decode.
-func listOf[T any](out *[]T, decode func(ast.Value, string, *T) error) fieldDecoder {
-	return func(v ast.Value, path string) error {
-		arr, ok := v.(*ast.Array)
-		if !ok {
-			return fmt.Errorf("%s: want an array, got %s", path, ast.ValueName(v))
-		}
-		list := make([]T, arr.Len())
-		for i := range list {
-			if err := decode(arr.Elem(i).Value, fmt.Sprintf("%s[%d]", path, i), &list[i]); err != nil {
-				return err
-			}
-		}
-		*out = list
-		return nil
+// decodeList decodes an array into *out, each element with decode.
+func decodeList[T any](v ast.Value, out *[]T, decode func(ast.Value, *T) error) error {
+	arr, ok := v.(*ast.Array)
+	if !ok {
+		return fmt.Errorf("want an array, got %s", ast.ValueName(v))
 	}
+	list := make([]T, arr.Len())
+	for i := range list {
+		if err := decode(arr.Elem(i).Value, &list[i]); err != nil {
+			return atPath("["+strconv.Itoa(i)+"]", err)
+		}
+	}
+	*out = list
+	return nil
 }
 
-func stringInto(out *string) fieldDecoder {
-	return func(v ast.Value, path string) error {
-		s, ok := v.(ast.String)
-		if !ok {
-			return fmt.Errorf("%s: want a string, got %s", path, ast.ValueName(v))
-		}
-		*out = string(s)
-		return nil
+func decodeString(v ast.Value, out *string) error {
+	s, ok := v.(ast.String)
+	if !ok {
+		return fmt.Errorf("want a string, got %s", ast.ValueName(v))
 	}
+	*out = string(s)
+	return nil
 }
 
-func int32Into(out *int32) fieldDecoder {
-	return func(v ast.Value, path string) error {
-		n, ok := v.(ast.Number)
-		if !ok {
-			return fmt.Errorf("%s: want a number, got %s", path, ast.ValueName(v))
-		}
-		i, ok := n.Int64()
-		if !ok || i < math.MinInt32 || i > math.MaxInt32 {
-			return fmt.Errorf("%s: %v is not a 32-bit integer", path, n)
-		}
-		*out = int32(i)
-		return nil
+func decodeInt32(v ast.Value, out *int32) error {
+	n, ok := v.(ast.Number)
+	if !ok {
+		return fmt.Errorf("want a number, got %s", ast.ValueName(v))
 	}
+	i, ok := n.Int64()
+	if !ok || i < math.MinInt32 || i > math.MaxInt32 {
+		return fmt.Errorf("%v is not a 32-bit integer", n)
+	}
+	*out = int32(i)
+	return nil
 }
 
-// stringsInto accepts an array or a set of strings (sets sorted, as OPA
-// orders them), so that deny and warnings may be returned as sets.
-func stringsInto(out *[]string) fieldDecoder {
-	return func(v ast.Value, path string) error {
-		arr, ok := v.(*ast.Array)
-		if set, isSet := v.(ast.Set); isSet {
-			arr, ok = set.Sorted(), true
-		}
-		if !ok {
-			return fmt.Errorf("%s: want an array of strings, got %s", path, ast.ValueName(v))
-		}
-		list := make([]string, arr.Len())
-		for i := range list {
-			if err := stringInto(&list[i])(arr.Elem(i).Value, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-		*out = list
-		return nil
+// decodeStrings accepts an array or a set of strings (a set sorted, as OPA
+// orders it), so that deny and warnings may be returned as sets.
+func decodeStrings(v ast.Value, out *[]string) error {
+	if set, ok := v.(ast.Set); ok {
+		v = set.Sorted()
 	}
+	return decodeList(v, out, decodeString)
 }
 
-func stringMapInto(out *map[string]string) fieldDecoder {
-	return func(v ast.Value, path string) error {
-		m := map[string]string{}
-		err := decodeObject(v, path, func(key string) fieldDecoder {
-			return func(value ast.Value, path string) error {
-				var s string
-				if err := stringInto(&s)(value, path); err != nil {
-					return err
-				}
-				m[key] = s
-				return nil
-			}
-		})
-		*out = m
+func decodeStringMap(v ast.Value, out *map[string]string) error {
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return fmt.Errorf("want an object, got %s", ast.ValueName(v))
+	}
+	m := make(map[string]string, obj.Len())
+	err := eachField(obj, func(key string, value ast.Value) error {
+		var s string
+		if err := decodeString(value, &s); err != nil {
+			return err
+		}
+		m[key] = s
+		return nil
+	})
+	*out = m
+	return err
+}
+
+// decodePeers decodes NetworkPolicyPeers through their JSON form, which their
+// JSON tags define; they are rare and nested.
+func decodePeers(v ast.Value, out *[]networkingv1.NetworkPolicyPeer) error {
+	arr, ok := v.(*ast.Array)
+	if !ok {
+		return fmt.Errorf("want an array, got %s", ast.ValueName(v))
+	}
+	if arr.Len() == 0 {
+		*out = []networkingv1.NetworkPolicyPeer{}
+		return nil
+	}
+	doc, err := ast.JSON(arr)
+	if err != nil {
 		return err
 	}
-}
-
-// peersInto decodes NetworkPolicyPeers through their JSON form, which their
-// JSON tags define; they are rare and nested.
-func peersInto(out *[]networkingv1.NetworkPolicyPeer) fieldDecoder {
-	return func(v ast.Value, path string) error {
-		arr, ok := v.(*ast.Array)
-		if !ok {
-			return fmt.Errorf("%s: want an array, got %s", path, ast.ValueName(v))
-		}
-		if arr.Len() == 0 {
-			*out = []networkingv1.NetworkPolicyPeer{}
-			return nil
-		}
-		doc, err := ast.JSON(arr)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		raw, err := json.Marshal(doc)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(out); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		return nil
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return err
 	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(out)
 }

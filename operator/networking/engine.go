@@ -285,7 +285,10 @@ func (e *Engine) Evaluate(ctx context.Context, in Input) (*Decision, error) {
 		}
 		return nil, ErrNoBundle
 	}
-	key, cacheable := cacheKey(&in)
+	key, cacheable := "", false
+	if c.cache != nil {
+		key, cacheable = cacheKey(&in)
+	}
 	if cacheable {
 		if d, ok := c.cache.get(key); ok {
 			return d, nil
