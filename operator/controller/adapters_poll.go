@@ -24,6 +24,8 @@ type pollOutcome struct {
 	polled bool
 	// next is when the next poll is due.
 	next time.Duration
+	// apiTime is the time spent waiting for the DittoFS API.
+	apiTime time.Duration
 }
 
 // pollAdapters lists the adapters when a poll is due: every interval, at
@@ -39,9 +41,12 @@ func (r *DittoServerReconciler) pollAdapters(ctx context.Context, server *dittov
 	}
 	p.lastAttempt, p.generation = now, server.Generation
 	adapters, err := r.listAdapters(ctx, server, st)
-	pollDuration.Observe(time.Since(now).Seconds())
+	apiTime := time.Since(now)
+	pollDuration.Observe(apiTime.Seconds())
 	if err != nil {
-		return r.pollFailed(ctx, server, st, err, now)
+		out := r.pollFailed(ctx, server, st, err, now)
+		out.apiTime = apiTime
+		return out
 	}
 	pollsTotal.WithLabelValues("success").Inc()
 	lastPollSuccess.WithLabelValues(server.Namespace, server.Name).Set(float64(now.Unix()))
@@ -53,7 +58,7 @@ func (r *DittoServerReconciler) pollAdapters(ctx context.Context, server *dittov
 	p.backoff.reset()
 	p.outage, p.failure = false, ""
 	identitySucceeded(&st.identity)
-	return pollOutcome{adapters: adapters, polled: true, next: interval}
+	return pollOutcome{adapters: adapters, polled: true, next: interval, apiTime: apiTime}
 }
 
 // pollDue says whether a poll is due, and if not, in how long it will be.

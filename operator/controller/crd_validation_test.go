@@ -51,7 +51,7 @@ var _ = Describe("DittoServer schema", func() {
 		}, "spec.service.type"),
 		Entry("a newly set spec.nfsPort", func(s *dittov1.DittoServer) {
 			s.Spec.NFSPort = ptr.To[int32](12049)
-		}, "dfsctl adapter enable nfs"),
+		}, "dfsctl adapter enable nfs --port"),
 		Entry("a newly set spec.smb", func(s *dittov1.DittoServer) {
 			s.Spec.SMB = rawJSON(map[string]any{"port": 12445})
 		}, "dfsctl adapter enable smb"),

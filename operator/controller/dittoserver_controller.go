@@ -88,10 +88,13 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	st := r.states.get(server.UID)
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	start := time.Now()
 	original := server.DeepCopy()
-	result, stepErr := r.reconcileServer(ctx, server, st)
+	result, apiTime, stepErr := r.reconcileServer(ctx, server, st)
 	summarize(server)
-	if err := r.patchStatus(ctx, original, server, st.poll.lastSuccess); err != nil {
+	err := r.patchStatus(ctx, original, server, st.poll.lastSuccess)
+	reconcileWork.Observe((time.Since(start) - apiTime).Seconds())
+	if err != nil {
 		return ctrl.Result{}, errors.Join(stepErr, err)
 	}
 	return result, stepErr
@@ -100,10 +103,12 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // reconcileServer runs the steps in dependency order and records each one's
 // outcome as a condition. A failing step does not stop independent later
 // ones, but nothing that depends on it runs.
-func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dittov1.DittoServer, st *serverState) (ctrl.Result, error) {
+// It also returns the time spent waiting for the DittoFS API.
+func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dittov1.DittoServer, st *serverState) (ctrl.Result, time.Duration, error) {
 	hash, err := r.reconcileConfig(ctx, server)
 	if err != nil {
-		return r.stepFailed(server, dittov1.ConditionConfigReady, "ConfigFailed", err)
+		res, err := r.stepFailed(server, dittov1.ConditionConfigReady, "ConfigFailed", err)
+		return res, 0, err
 	}
 	setCondition(server, dittov1.ConditionConfigReady, metav1.ConditionTrue, "Reconciled", "configuration and Secrets are in place")
 
@@ -115,14 +120,16 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	}
 	sts, err := r.reconcileStatefulSet(ctx, server, hash, plan.containerPorts(), plan != nil)
 	if err != nil {
-		return r.stepFailed(server, dittov1.ConditionAvailable, "StatefulSetFailed", err)
+		res, err := r.stepFailed(server, dittov1.ConditionAvailable, "StatefulSetFailed", err)
+		return res, poll.apiTime, err
 	}
 	headlessPorts := plan.containerPorts()
 	if plan == nil {
 		headlessPorts = liveAdapterPorts(sts)
 	}
 	if err := r.reconcileHeadlessService(ctx, server, headlessPorts); err != nil {
-		return r.stepFailed(server, dittov1.ConditionAvailable, "ServiceFailed", err)
+		res, err := r.stepFailed(server, dittov1.ConditionAvailable, "ServiceFailed", err)
+		return res, poll.apiTime, err
 	}
 	setAvailable(server, sts)
 	result := ctrl.Result{RequeueAfter: poll.next}
@@ -130,7 +137,7 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 		if planErr == nil {
 			setAdaptersReady(server, &st.poll, nil, nil)
 		}
-		return result, nil
+		return result, poll.apiTime, nil
 	}
 	st.poll.lastRefusal = ""
 	services, applyErr := r.applyAdapterObjects(ctx, server, plan)
@@ -141,9 +148,9 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	setAdapterStatus(server, plan, services)
 	setAdaptersReady(server, &st.poll, plan, applyErr)
 	if applyErr != nil && !isUserError(applyErr) {
-		return result, applyErr
+		return result, poll.apiTime, applyErr
 	}
-	return result, nil
+	return result, poll.apiTime, nil
 }
 
 // reconcileConfig puts the Secrets, the configuration file and the API

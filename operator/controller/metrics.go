@@ -40,6 +40,12 @@ var (
 		Help: "Adapter objects the operator manages for each DittoServer, by kind.",
 	}, []string{"namespace", "name", "kind"})
 
+	reconcileWork = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "dittofs_operator_reconcile_work_duration_seconds",
+		Help:    "Time of one DittoServer reconcile, without the time spent waiting for the DittoFS API.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	})
+
 	identityCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "dittofs_operator_identity_operations_total",
 		Help: "Operations on the operator's DittoFS account: provision, login or refresh.",
@@ -48,7 +54,7 @@ var (
 
 func init() {
 	metrics.Registry.MustRegister(pollsTotal, pollDuration, lastPollSuccess, policyEvalDuration,
-		policyDecisions, managedObjects, identityCalls)
+		policyDecisions, managedObjects, identityCalls, reconcileWork)
 }
 
 // forgetMetrics drops the series of a deleted DittoServer.

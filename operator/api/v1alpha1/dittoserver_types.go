@@ -14,8 +14,6 @@ import (
 // decided at run time through the DittoFS control-plane API
 // (`dfsctl adapter enable|disable`), and the operator makes the cluster follow.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.nfsPort) || (oldSelf.hasValue() && has(oldSelf.value().nfsPort) && oldSelf.value().nfsPort == self.nfsPort)",optionalOldSelf=true,message="spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port <port>'"
-// +kubebuilder:validation:XValidation:rule="!has(self.smb) || (oldSelf.hasValue() && has(oldSelf.value().smb) && oldSelf.value().smb == self.smb)",optionalOldSelf=true,message="spec.smb is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable smb --port <port>'"
 type DittoServerSpec struct {
 	// Image is the DittoFS container image.
 	// +kubebuilder:default="marmos91c/dittofs:v0.29.0"
@@ -124,6 +122,7 @@ type DittoServerSpec struct {
 	// instead (`dfsctl adapter enable nfs --port <port>`).
 	//
 	// Deprecated: run `dfsctl adapter enable nfs --port <port>` instead.
+	// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() && oldSelf.value() == self",optionalOldSelf=true,message="spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port <port>'"
 	// +optional
 	NFSPort *int32 `json:"nfsPort,omitempty"`
 
@@ -132,6 +131,7 @@ type DittoServerSpec struct {
 	// instead (`dfsctl adapter enable smb --port <port>`).
 	//
 	// Deprecated: run `dfsctl adapter enable smb --port <port>` instead.
+	// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() && oldSelf.value() == self",optionalOldSelf=true,message="spec.smb is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable smb --port <port>'"
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:validation:Type=object
