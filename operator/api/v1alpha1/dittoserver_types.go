@@ -13,7 +13,6 @@ import (
 // Which protocol adapters (NFS, SMB, ...) run is not part of the spec: it is
 // decided at run time through the DittoFS control-plane API
 // (`dfsctl adapter enable|disable`), and the operator makes the cluster follow.
-//
 type DittoServerSpec struct {
 	// Image is the DittoFS container image.
 	// +kubebuilder:default="marmos91c/dittofs:v0.29.0"
