@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
-	"github.com/dittofs/dittofs-operator/operator/controller"
 )
 
 // ownedConfigHints say, for the settings of spec.config the operator owns,
@@ -148,7 +147,7 @@ func adapterServiceChecks(as *dittov1.AdapterServiceSpec, path *field.Path) fiel
 // itself (adapters are refused by legacyChecks, with their own message).
 func ownedConfigChecks(config map[string]any, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	for _, setting := range controller.OwnedConfigConflicts(config) {
+	for _, setting := range dittov1.OwnedConfigConflicts(config) {
 		if setting == "adapters" {
 			continue
 		}

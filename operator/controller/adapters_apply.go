@@ -56,6 +56,11 @@ func (r *DittoServerReconciler) applyAdapterService(ctx context.Context, server 
 	if err != nil {
 		return nil, err
 	}
+	if exists && live.Labels[dittov1.LabelComponent] != networking.ComponentAdapterService {
+		// One of the server's own workload Services, such as <name>-headless,
+		// has the name the template gives this adapter.
+		return nil, &nameConflictError{kind: "Service", name: key.Name}
+	}
 	if exists && immutableFieldChanged(live, desired) {
 		if err := r.Delete(ctx, live, client.Preconditions{UID: &live.UID}); client.IgnoreNotFound(err) != nil {
 			return nil, fmt.Errorf("recreating Service %s: %w", key.Name, err)

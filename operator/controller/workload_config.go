@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -23,40 +22,6 @@ const (
 	tmpMountPath      = "/tmp"
 )
 
-// ownedConfigPaths are settings the operator decides; spec.config may not set
-// them. adapters has no place at all: adapters live in the DittoFS API.
-var ownedConfigPaths = []string{
-	"adapters",
-	"controlplane.host",
-	"controlplane.port",
-	"controlplane.tls",
-	"controlplane.jwt.secret",
-	"database",
-	"cache.path",
-}
-
-// OwnedConfigConflicts lists the keys of spec.config the operator owns, as
-// dotted paths, sorted. Admission uses it too.
-func OwnedConfigConflicts(config map[string]any) []string {
-	var conflicts []string
-	for _, path := range ownedConfigPaths {
-		if hasPath(config, strings.Split(path, ".")) {
-			conflicts = append(conflicts, path)
-		}
-	}
-	sort.Strings(conflicts)
-	return conflicts
-}
-
-func hasPath(m map[string]any, path []string) bool {
-	v, ok := m[path[0]]
-	if !ok || len(path) == 1 {
-		return ok
-	}
-	child, isMap := v.(map[string]any)
-	return isMap && hasPath(child, path[1:])
-}
-
 // renderConfig produces the DittoFS configuration file: the operator's
 // settings with spec.config merged over them. It never has an adapters
 // section. The output is stable: keys are sorted.
@@ -65,7 +30,7 @@ func renderConfig(server *dittov1.DittoServer) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if conflicts := OwnedConfigConflicts(user); len(conflicts) > 0 {
+	if conflicts := dittov1.OwnedConfigConflicts(user); len(conflicts) > 0 {
 		return "", fmt.Errorf("spec.config sets %s, which the operator manages; remove them from spec.config",
 			strings.Join(conflicts, ", "))
 	}

@@ -2,6 +2,8 @@ package v1alpha1
 
 import (
 	"encoding/json"
+	"sort"
+	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 )
@@ -51,4 +53,39 @@ func (c *ServerConfig) UnmarshalJSON(data []byte) error {
 		c.Adapters = &a
 	}
 	return nil
+}
+
+// ownedConfigPaths are settings the operator decides; spec.config may not set
+// them. adapters has no place at all: adapters live in the DittoFS API.
+var ownedConfigPaths = []string{
+	"adapters",
+	"controlplane.host",
+	"controlplane.port",
+	"controlplane.tls",
+	"controlplane.jwt.secret",
+	"database",
+	"cache.path",
+}
+
+// OwnedConfigConflicts lists the settings of spec.config (decoded) that the
+// operator owns, as dotted paths, sorted: the reconciler refuses them and
+// admission reports them.
+func OwnedConfigConflicts(config map[string]any) []string {
+	var conflicts []string
+	for _, path := range ownedConfigPaths {
+		if hasPath(config, strings.Split(path, ".")) {
+			conflicts = append(conflicts, path)
+		}
+	}
+	sort.Strings(conflicts)
+	return conflicts
+}
+
+func hasPath(m map[string]any, path []string) bool {
+	v, ok := m[path[0]]
+	if !ok || len(path) == 1 {
+		return ok
+	}
+	child, isMap := v.(map[string]any)
+	return isMap && hasPath(child, path[1:])
 }
