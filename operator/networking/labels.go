@@ -1,20 +1,24 @@
 package networking
 
-// Label keys and values on every object the operator manages. The workload
-// uses the same pod labels, so that Services and NetworkPolicies select the
-// DittoFS pod through PodSelector.
+import (
+	"github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+)
+
+// Label keys and values on every object the operator manages, as the API
+// package defines them: the workload uses the same pod labels, so Services
+// and NetworkPolicies select the DittoFS pod through PodSelector.
 const (
-	LabelName      = "app.kubernetes.io/name"
-	LabelInstance  = "app.kubernetes.io/instance"
-	LabelManagedBy = "app.kubernetes.io/managed-by"
-	LabelComponent = "app.kubernetes.io/component"
+	LabelName      = v1alpha1.LabelName
+	LabelInstance  = v1alpha1.LabelInstance
+	LabelManagedBy = v1alpha1.LabelManagedBy
+	LabelComponent = v1alpha1.LabelComponent
 	// LabelAdapter carries the adapter type on adapter objects.
-	LabelAdapter = "dittofs.io/adapter"
+	LabelAdapter = v1alpha1.LabelAdapter
 
-	AppName   = "dittofs"
-	ManagedBy = "dittofs-operator"
+	AppName   = v1alpha1.AppName
+	ManagedBy = v1alpha1.ManagedBy
 
-	ComponentServer               = "server"
+	ComponentServer               = v1alpha1.ComponentServer
 	ComponentAdapterService       = "adapter-service"
 	ComponentAdapterNetworkPolicy = "adapter-networkpolicy"
 	ComponentAPINetworkPolicy     = "api-networkpolicy"
@@ -22,22 +26,13 @@ const (
 
 // PodSelector selects the DittoFS pod of a DittoServer.
 func PodSelector(instance string) map[string]string {
-	return map[string]string{
-		LabelName:      AppName,
-		LabelInstance:  instance,
-		LabelComponent: ComponentServer,
-	}
+	return v1alpha1.SelectorLabels(instance)
 }
 
 // ManagedLabels are the labels of a managed object; adapter is "" for objects
 // that belong to no adapter.
 func ManagedLabels(instance, component, adapter string) map[string]string {
-	labels := map[string]string{
-		LabelName:      AppName,
-		LabelInstance:  instance,
-		LabelManagedBy: ManagedBy,
-		LabelComponent: component,
-	}
+	labels := v1alpha1.ManagedLabels(instance, component)
 	if adapter != "" {
 		labels[LabelAdapter] = adapter
 	}
