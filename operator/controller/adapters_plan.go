@@ -96,8 +96,5 @@ func (r *DittoServerReconciler) reportPolicyRefusal(server *dittov1.DittoServer,
 	}
 	setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionFalse, reason,
 		err.Error()+"; nothing was applied and every adapter object stays as it is")
-	if st.poll.lastRefusal != err.Error() {
-		st.poll.lastRefusal = err.Error()
-		r.event(server, nil, corev1.EventTypeWarning, reason, "Evaluate", "%s", err.Error())
-	}
+	r.warnOnce(server, st, dittov1.ConditionAdaptersReady, reason, err.Error())
 }

@@ -24,8 +24,6 @@ type pollOutcome struct {
 	polled bool
 	// next is when the next poll is due.
 	next time.Duration
-	// apiTime is the time spent waiting for the DittoFS API.
-	apiTime time.Duration
 }
 
 // pollAdapters lists the adapters when a poll is due: every interval, at
@@ -41,12 +39,10 @@ func (r *DittoServerReconciler) pollAdapters(ctx context.Context, server *dittov
 	}
 	p.lastAttempt, p.generation = now, server.Generation
 	adapters, err := r.listAdapters(ctx, server, st)
-	apiTime := time.Since(now)
-	pollDuration.Observe(apiTime.Seconds())
+	st.apiWait = time.Since(now)
+	pollDuration.Observe(st.apiWait.Seconds())
 	if err != nil {
-		out := r.pollFailed(ctx, server, st, err, now)
-		out.apiTime = apiTime
-		return out
+		return r.pollFailed(ctx, server, st, err, now)
 	}
 	pollsTotal.WithLabelValues("success").Inc()
 	lastPollSuccess.WithLabelValues(server.Namespace, server.Name).Set(float64(now.Unix()))
@@ -58,7 +54,7 @@ func (r *DittoServerReconciler) pollAdapters(ctx context.Context, server *dittov
 	p.backoff.reset()
 	p.outage, p.failure = false, ""
 	identitySucceeded(&st.identity)
-	return pollOutcome{adapters: adapters, polled: true, next: interval, apiTime: apiTime}
+	return pollOutcome{adapters: adapters, polled: true, next: interval}
 }
 
 // pollDue says whether a poll is due, and if not, in how long it will be.

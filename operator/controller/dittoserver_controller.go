@@ -89,11 +89,12 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	start := time.Now()
+	st.apiWait = 0
 	original := server.DeepCopy()
-	result, apiTime, stepErr := r.reconcileServer(ctx, server, st)
+	result, stepErr := r.reconcileServer(ctx, server, st)
 	summarize(server)
 	err := r.patchStatus(ctx, original, server, st.poll.lastSuccess)
-	reconcileWork.Observe((time.Since(start) - apiTime).Seconds())
+	reconcileWork.Observe((time.Since(start) - st.apiWait).Seconds())
 	if err != nil {
 		return ctrl.Result{}, errors.Join(stepErr, err)
 	}
@@ -103,14 +104,13 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // reconcileServer runs the steps in dependency order and records each one's
 // outcome as a condition. A failing step does not stop independent later
 // ones, but nothing that depends on it runs.
-// It also returns the time spent waiting for the DittoFS API.
-func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dittov1.DittoServer, st *serverState) (ctrl.Result, time.Duration, error) {
+func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dittov1.DittoServer, st *serverState) (ctrl.Result, error) {
 	hash, err := r.reconcileConfig(ctx, server)
 	if err != nil {
-		res, err := r.stepFailed(server, dittov1.ConditionConfigReady, "ConfigFailed", err)
-		return res, 0, err
+		return r.stepFailed(server, st, dittov1.ConditionConfigReady, "ConfigFailed", err)
 	}
 	setCondition(server, dittov1.ConditionConfigReady, metav1.ConditionTrue, "Reconciled", "configuration and Secrets are in place")
+	st.forgetWarning(dittov1.ConditionConfigReady)
 
 	poll := r.pollAdapters(ctx, server, st)
 	setAuthenticated(server, &st.identity)
@@ -120,26 +120,24 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	}
 	sts, err := r.reconcileStatefulSet(ctx, server, hash, plan.containerPorts(), plan != nil)
 	if err != nil {
-		res, err := r.stepFailed(server, dittov1.ConditionAvailable, "StatefulSetFailed", err)
-		return res, poll.apiTime, err
+		return r.stepFailed(server, st, dittov1.ConditionAvailable, "StatefulSetFailed", err)
 	}
 	headlessPorts := plan.containerPorts()
 	if plan == nil {
 		headlessPorts = liveAdapterPorts(sts)
 	}
 	if err := r.reconcileHeadlessService(ctx, server, headlessPorts); err != nil {
-		res, err := r.stepFailed(server, dittov1.ConditionAvailable, "ServiceFailed", err)
-		return res, poll.apiTime, err
+		return r.stepFailed(server, st, dittov1.ConditionAvailable, "ServiceFailed", err)
 	}
 	setAvailable(server, sts)
+	st.forgetWarning(dittov1.ConditionAvailable)
 	result := ctrl.Result{RequeueAfter: poll.next}
 	if plan == nil {
 		if planErr == nil {
 			setAdaptersReady(server, &st.poll, nil, nil)
 		}
-		return result, poll.apiTime, nil
+		return result, nil
 	}
-	st.poll.lastRefusal = ""
 	services, applyErr := r.applyAdapterObjects(ctx, server, plan)
 	if applyErr == nil && poll.polled && !st.poll.legacyChecked {
 		applyErr = r.deleteLegacyFileService(ctx, server)
@@ -147,10 +145,15 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	}
 	setAdapterStatus(server, plan, services)
 	setAdaptersReady(server, &st.poll, plan, applyErr)
-	if applyErr != nil && !isUserError(applyErr) {
-		return result, poll.apiTime, applyErr
+	if applyErr == nil {
+		st.forgetWarning(dittov1.ConditionAdaptersReady)
+		return result, nil
 	}
-	return result, poll.apiTime, nil
+	if isUserError(applyErr) {
+		r.warnOnce(server, st, dittov1.ConditionAdaptersReady, reasonFor(applyErr, "ApplyFailed"), applyErr.Error())
+		return result, nil
+	}
+	return result, applyErr
 }
 
 // reconcileConfig puts the Secrets, the configuration file and the API
@@ -167,14 +170,30 @@ func (r *DittoServerReconciler) reconcileConfig(ctx context.Context, server *dit
 }
 
 // stepFailed records a failed step on its condition. Errors the user must
-// fix are not retried in a loop: the next spec change or poll retries them.
-func (r *DittoServerReconciler) stepFailed(server *dittov1.DittoServer, condType, reason string, err error) (ctrl.Result, error) {
-	setCondition(server, condType, metav1.ConditionFalse, reasonFor(err, reason), err.Error())
+// fix are reported by one event and not retried in a loop: the next spec
+// change or poll retries them.
+func (r *DittoServerReconciler) stepFailed(server *dittov1.DittoServer, st *serverState, condType, reason string, err error) (ctrl.Result, error) {
+	reason = reasonFor(err, reason)
+	setCondition(server, condType, metav1.ConditionFalse, reason, err.Error())
 	if isUserError(err) {
-		r.event(server, nil, corev1.EventTypeWarning, reasonFor(err, reason), "Reconcile", "%s", err.Error())
+		r.warnOnce(server, st, condType, reason, err.Error())
 		return ctrl.Result{RequeueAfter: server.Spec.PollInterval()}, nil
 	}
 	return ctrl.Result{}, err
+}
+
+// warnOnce records a Warning event unless the same message was the last one
+// reported for this condition: a problem that persists is reported once,
+// not on every reconcile.
+func (r *DittoServerReconciler) warnOnce(server *dittov1.DittoServer, st *serverState, condType, reason, msg string) {
+	if st.warned[condType] == msg {
+		return
+	}
+	if st.warned == nil {
+		st.warned = map[string]string{}
+	}
+	st.warned[condType] = msg
+	r.event(server, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", msg)
 }
 
 // isUserError: only the user can fix this; retrying at once does not help.

@@ -20,7 +20,16 @@ type serverState struct {
 
 	identity identityState
 	poll     pollState
+
+	// apiWait is the time the current reconcile spent waiting for the
+	// DittoFS API, left out of the reconcile-work metric.
+	apiWait time.Duration
+	// warned is the message last reported by a Warning event, by
+	// condition, so that a lasting problem is reported once.
+	warned map[string]string
 }
+
+func (st *serverState) forgetWarning(condType string) { delete(st.warned, condType) }
 
 // identityState is the operator's DittoFS session for one server.
 type identityState struct {
@@ -53,9 +62,6 @@ type pollState struct {
 	// legacyChecked: the static-design Service was looked for after the
 	// first successful poll.
 	legacyChecked bool
-	// lastRefusal is the policy or guardrail message last reported by an
-	// event, so a refused decision is reported once, not on every reconcile.
-	lastRefusal string
 }
 
 // condition is a condition's status, reason and message.
