@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -11,7 +12,9 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -42,15 +45,22 @@ type dittoServer struct {
 // the API stops.
 func newDittoServer(ctx context.Context, opts sim.Options, mutate ...func(*dittov1.DittoServer)) *dittoServer {
 	GinkgoHelper()
+	s := newDittoAPI(ctx, opts)
+	s.create(ctx, mutate...)
+	return s
+}
+
+// newDittoAPI is newDittoServer without creating the DittoServer yet, for
+// specs that prepare the API first.
+func newDittoAPI(ctx context.Context, opts sim.Options) *dittoServer {
+	GinkgoHelper()
 	opts.AdminPassword = adminPassword
 	api, err := sim.New(opts)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(api.Close)
 	ns, err := framework.CreateNamespace(ctx, k8s, "e2e")
 	Expect(err).NotTo(HaveOccurred())
-	s := &dittoServer{ns: ns, name: "fs1", api: api, admin: framework.NewAdminAPI(api.URL(), adminPassword)}
-	s.create(ctx, mutate...)
-	return s
+	return &dittoServer{ns: ns, name: "fs1", api: api, admin: framework.NewAdminAPI(api.URL(), adminPassword)}
 }
 
 // create creates the DittoServer and registers its deletion.
@@ -215,5 +225,28 @@ func verbs(events []kubetest.AuditEvent, verb string) []string {
 			out = append(out, e.String())
 		}
 	}
+	return out
+}
+
+// inventory names the objects of the kinds the operator writes in a
+// namespace, as "Kind/name", sorted.
+func inventory(ctx context.Context, ns string) []string {
+	GinkgoHelper()
+	var out []string
+	lists := map[string]client.ObjectList{
+		"Service":       &corev1.ServiceList{},
+		"NetworkPolicy": &networkingv1.NetworkPolicyList{},
+		"Secret":        &corev1.SecretList{},
+		"ConfigMap":     &corev1.ConfigMapList{},
+		"StatefulSet":   &appsv1.StatefulSetList{},
+	}
+	for kind, list := range lists {
+		Expect(k8s.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+		Expect(meta.EachListItem(list, func(obj runtime.Object) error {
+			out = append(out, kind+"/"+obj.(client.Object).GetName())
+			return nil
+		})).To(Succeed())
+	}
+	slices.Sort(out)
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/dittofs/dittofs-operator/e2e/framework"
 )
@@ -35,6 +36,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	SetDefaultConsistentlyDuration(3 * time.Second)
 	SetDefaultConsistentlyPollingInterval(200 * time.Millisecond)
 
+	// The specs' own controller-runtime clients log through Ginkgo.
+	ctrllog.SetLogger(GinkgoLogr)
 	var err error
 	env, err = framework.Start(ctx, framework.Options{Progress: GinkgoWriter})
 	Expect(err).NotTo(HaveOccurred())

@@ -1,0 +1,106 @@
+package e2e_test
+
+import (
+	"net/http"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/dittofs/dittofs-operator/e2e/framework"
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/dittofs"
+	sim "github.com/dittofs/dittofs-operator/operator/dittofs/dittofstest"
+)
+
+var _ = Describe("Adapters changed through the DittoFS API", func() {
+	It("removes smb's Service, NetworkPolicy and ports within one interval of `dfsctl adapter disable smb`, and brings them back on the new port", func(ctx SpecContext) {
+		s := newDittoServer(ctx, sim.Options{})
+		s.published()
+
+		By("disabling smb through the admin API")
+		Expect(s.admin.Disable(ctx, "smb")).To(Succeed())
+		Eventually(func(g Gomega) {
+			s.gone(g, &corev1.Service{}, "fs1-smb")
+			s.gone(g, &networkingv1.NetworkPolicy{}, "fs1-smb")
+			g.Expect(s.containerPorts(g)).To(ConsistOf(int32(8080), int32(12049)))
+			g.Expect(s.servicePorts(g, "fs1-headless")).To(ConsistOf(int32(8080), int32(12049)))
+			g.Expect(s.adaptersReady(g).Status.RunningAdapters).To(Equal("nfs:12049"))
+		}).WithTimeout(within).Should(Succeed())
+		Expect(s.servicePorts(Default, "fs1-nfs")).To(Equal([]int32{12049}))
+		Eventually(func() []string { return s.events(ctx) }).Should(ContainElement("Deleted: Deleted SMB Service fs1-smb: adapter stopped"))
+
+		By("enabling smb on port 2445")
+		Expect(s.admin.Enable(ctx, "smb", 2445)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(s.servicePorts(g, "fs1-smb")).To(Equal([]int32{2445}))
+			g.Expect(s.policyPorts(g, "fs1-smb")).To(Equal([]int32{2445}))
+			g.Expect(s.containerPorts(g)).To(ConsistOf(int32(8080), int32(12049), int32(2445)))
+			g.Expect(s.servicePorts(g, "fs1-headless")).To(ConsistOf(int32(8080), int32(12049), int32(2445)))
+			g.Expect(s.adaptersReady(g).Status.RunningAdapters).To(Equal("nfs:12049,smb:2445"))
+		}).WithTimeout(within).Should(Succeed())
+	})
+
+	It("deletes nothing while the DittoFS API refuses connections for five intervals, and recovers", func(ctx SpecContext) {
+		s := newDittoServer(ctx, sim.Options{})
+		s.published()
+
+		down := time.Now()
+		s.api.RefuseConnections()
+		Eventually(func(g Gomega) {
+			c := s.condition(g, dittov1.ConditionAdaptersReady)
+			g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(c.Reason).To(Equal("PollFailed"))
+		}).WithTimeout(2 * framework.PollInterval).Should(Succeed())
+
+		By("keeping every adapter object for the rest of the outage, even though smb stops meanwhile")
+		s.api.SetAdapter("smb", false, 1445)
+		Consistently(func(g Gomega) {
+			g.Expect(s.servicePorts(g, "fs1-nfs")).To(Equal([]int32{12049}))
+			g.Expect(s.servicePorts(g, "fs1-smb")).To(Equal([]int32{1445}))
+			g.Expect(s.policyPorts(g, "fs1-smb")).To(Equal([]int32{1445}))
+			g.Expect(s.containerPorts(g)).To(ConsistOf(int32(8080), int32(12049), int32(1445)))
+		}).WithTimeout(time.Until(down.Add(5 * framework.PollInterval))).WithPolling(500 * time.Millisecond).Should(Succeed())
+		Expect(verbs(s.writes(operator.User, down), "delete")).To(BeEmpty())
+
+		By("following the API again once it answers")
+		back := time.Now()
+		Expect(s.api.AcceptConnections()).To(Succeed())
+		Eventually(func(g Gomega) {
+			s.gone(g, &corev1.Service{}, "fs1-smb")
+			g.Expect(s.adaptersReady(g).Status.RunningAdapters).To(Equal("nfs:12049"))
+		}).WithTimeout(within).Should(Succeed())
+		Expect(s.api.CountSince(back, sim.RouteListAdapters, dittofs.RoleOperator)).To(BeNumerically(">=", 1))
+	})
+
+	It("refreshes short-lived tokens for two minutes without a 401 on any adapter listing", func(ctx SpecContext) {
+		s := newDittoServer(ctx, sim.Options{AccessTTL: 6 * time.Second})
+		s.published()
+
+		start := time.Now()
+		Consistently(func(g Gomega) { s.adaptersReady(g) }).
+			WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Succeed())
+
+		var listings, failed int
+		for _, rec := range s.api.Requests() {
+			if rec.Route != sim.RouteListAdapters {
+				continue
+			}
+			listings++
+			if rec.Status != http.StatusOK {
+				failed++
+				GinkgoWriter.Printf("adapter listing at %s answered %d\n", rec.Time.Format(time.RFC3339Nano), rec.Status)
+			}
+		}
+		Expect(failed).To(BeZero(), "of %d adapter listings", listings)
+		// A poll every 5s for two minutes.
+		Expect(s.api.CountSince(start, sim.RouteListAdapters, dittofs.RoleOperator)).To(BeNumerically(">=", 18))
+		// A 6s token is due for refresh at 80% of its life: at least one
+		// refresh every two polls, and no new login.
+		Expect(s.api.CountSince(start, sim.RouteRefresh, sim.AnyRole)).To(BeNumerically(">=", 10))
+		Expect(s.api.CountSince(start, sim.RouteLogin, sim.AnyRole)).To(BeZero(), "refreshed, not logged in again")
+	}, SpecTimeout(4*time.Minute))
+})
