@@ -148,6 +148,21 @@ ifeq ($(filter test,$(MAKECMDGOALS)),)
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./charts/...
 endif
 
+##@ Benchmarks
+
+BENCH_SIZES ?= 50,200,1000
+BENCH_FLAGS ?=
+BENCH_RESULTS := bench/results
+
+# Not a prerequisite of test: the scale run takes up to about 25 minutes at
+# the default sizes (BENCH_SIZES=50,200 takes about five). See bench/README.md.
+.PHONY: bench
+bench: $(KUBE_APISERVER) $(ETCD) build ## Run the micro-benchmarks and the scale run (BENCH_SIZES=50,200,1000); results in bench/results/.
+	@mkdir -p $(BENCH_RESULTS)
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout $(TEST_TIMEOUT) ./operator/networking/ ./operator/controller/ | tee $(BENCH_RESULTS)/micro.txt
+	BENCH_COMMAND='make bench BENCH_SIZES=$(BENCH_SIZES)' $(GO) run ./bench/cmd/scale -sizes $(BENCH_SIZES) \
+		-operator $(BIN_DIR)/dittofs-operator -micro $(BENCH_RESULTS)/micro.txt -out $(BENCH_RESULTS) $(BENCH_FLAGS)
+
 ##@ Build
 
 .PHONY: build

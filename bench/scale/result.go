@@ -1,0 +1,375 @@
+package scale
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Report is everything one `make bench` measured, written as JSON.
+type Report struct {
+	Machine   Machine       `json:"machine"`
+	Command   string        `json:"command"`
+	StartedAt time.Time     `json:"startedAt"`
+	Duration  string        `json:"duration"`
+	Settings  Settings      `json:"settings"`
+	Micro     []MicroResult `json:"micro,omitempty"`
+	Scale     []SizeResult  `json:"scale"`
+}
+
+// Machine names where the figures come from.
+type Machine struct {
+	CPU       string  `json:"cpu"`
+	Cores     int     `json:"cores"`
+	MemoryGiB float64 `json:"memoryGiB"`
+	Kernel    string  `json:"kernel"`
+	Go        string  `json:"go"`
+	Commit    string  `json:"commit"`
+	// LoadAverage is /proc/loadavg when the run started: the figures are
+	// wall-clock times, and other work on the machine stretches them.
+	LoadAverage string `json:"loadAverage"`
+}
+
+// Settings are the scale run's parameters.
+type Settings struct {
+	Sizes                   []int   `json:"sizes"`
+	PollIntervalSeconds     float64 `json:"pollIntervalSeconds"`
+	SteadyIntervals         int     `json:"steadyIntervals"`
+	ServersPerNamespace     int     `json:"serversPerNamespace"`
+	MaxConcurrentReconciles string  `json:"maxConcurrentReconciles"`
+	WaveAdapter             string  `json:"waveAdapter"`
+	APIServerFlags          string  `json:"apiServerFlags"`
+}
+
+// SizeResult is the scale run at one number of DittoServers.
+type SizeResult struct {
+	Servers    int            `json:"servers"`
+	Namespaces int            `json:"namespaces"`
+	Setup      SetupResult    `json:"setup"`
+	Steady     SteadyResult   `json:"steady"`
+	Wave       WaveResult     `json:"wave"`
+	Resources  ResourceResult `json:"resources"`
+}
+
+// SetupResult is how the run got to the steady state.
+type SetupResult struct {
+	// ConvergedSeconds: from the first object created until every server
+	// published both adapters.
+	ConvergedSeconds float64 `json:"convergedSeconds"`
+	// QuietSeconds: from then until the operator made no write for the
+	// quiet period; QuietReached is false when it never did.
+	QuietSeconds   float64 `json:"quietSeconds"`
+	QuietReached   bool    `json:"quietReached"`
+	OperatorWrites int     `json:"operatorWrites"`
+}
+
+// Quantiles of a distribution, in the unit their field names.
+type Quantiles struct {
+	Count int     `json:"count"`
+	Min   float64 `json:"min,omitempty"`
+	P50   float64 `json:"p50"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max,omitempty"`
+	Mean  float64 `json:"mean"`
+}
+
+// SteadyResult is the steady-state window: nothing changes anywhere.
+type SteadyResult struct {
+	Intervals     int     `json:"intervals"`
+	WindowSeconds float64 `json:"windowSeconds"`
+	// Kubernetes API writes by the operator's user (audit log).
+	Writes            int            `json:"writes"`
+	WritesPerInterval float64        `json:"writesPerInterval"`
+	WritesByKind      map[string]int `json:"writesByKind,omitempty"`
+	WriteSamples      []string       `json:"writeSamples,omitempty"`
+	// DittoFS API calls (simulator records).
+	ListingsPerServerPerInterval float64        `json:"listingsPerServerPerInterval"`
+	ListingsPerServerMin         int            `json:"listingsPerServerMin"`
+	ListingsPerServerMax         int            `json:"listingsPerServerMax"`
+	PollPeriodSeconds            Quantiles      `json:"pollPeriodSeconds"`
+	OtherDittoFSCalls            map[string]int `json:"otherDittoFSCalls"`
+	// Reconciles (operator metrics, difference over the window).
+	ReconcilesPerServerPerInterval float64   `json:"reconcilesPerServerPerInterval"`
+	ReconcileWorkMs                Quantiles `json:"reconcileWorkMs"`
+	// LoadAverage1m is the machine's one-minute load average at the end of
+	// the window.
+	LoadAverage1m float64 `json:"loadAverage1m"`
+}
+
+// WaveResult is one adapter disabled on every server at once.
+type WaveResult struct {
+	Adapter         string  `json:"adapter"`
+	DeadlineSeconds float64 `json:"deadlineSeconds"`
+	Converged       int     `json:"converged"`
+	NotConverged    int     `json:"notConverged"`
+	// ConvergenceSeconds per server: from the wave until its adapter
+	// Service was gone and its status no longer listed the adapter.
+	ConvergenceSeconds Quantiles      `json:"convergenceSeconds"`
+	Writes             int            `json:"writes"`
+	WritesPerServer    float64        `json:"writesPerServer"`
+	WritesByKind       map[string]int `json:"writesByKind,omitempty"`
+	ReconcileWorkMs    Quantiles      `json:"reconcileWorkMs"`
+}
+
+// ResourceResult is the operator process's memory and CPU.
+type ResourceResult struct {
+	RSSBaselineMiB float64 `json:"rssBaselineMiB"`
+	RSSSteadyMiB   float64 `json:"rssSteadyMiB"`
+	RSSPeakMiB     float64 `json:"rssPeakMiB"`
+	HeapInuseMiB   float64 `json:"heapInuseMiB"`
+	// MemoryPerServerKiB is (steady - baseline) / servers.
+	MemoryPerServerKiB float64 `json:"memoryPerServerKiB"`
+	// CPU over the steady window, per poll interval.
+	CPUSecondsPerInterval          float64 `json:"cpuSecondsPerInterval"`
+	CPUMsPerServerPerInterval      float64 `json:"cpuMsPerServerPerInterval"`
+	APIServerCPUSecondsPerInterval float64 `json:"apiServerCpuSecondsPerInterval"`
+	EtcdCPUSecondsPerInterval      float64 `json:"etcdCpuSecondsPerInterval"`
+	WaveCPUSeconds                 float64 `json:"waveCpuSeconds"`
+}
+
+// loadAverage1m is the one-minute load average; 0 when unknown.
+func loadAverage1m() float64 {
+	out, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(fields[0], 64)
+	return v
+}
+
+// machineInfo describes this machine and the code under test.
+func machineInfo() Machine {
+	m := Machine{Cores: runtime.NumCPU(), Go: runtime.Version(), CPU: "unknown", Commit: "unknown", Kernel: runtime.GOOS}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && k == "MemTotal" {
+				m.MemoryGiB = math.Round(float64(kiB(v))/(1<<30)*10) / 10
+				break
+			}
+		}
+		f.Close()
+	}
+	if out, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = "Linux " + strings.TrimSpace(string(out))
+	}
+	if out, err := os.ReadFile("/proc/loadavg"); err == nil {
+		m.LoadAverage = strings.Join(strings.Fields(string(out))[:3], " ")
+	}
+	if out, err := exec.Command("git", "describe", "--always", "--dirty", "--abbrev=12").Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+// WriteJSON writes the report to path.
+func (r *Report) WriteJSON(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// Targets of the scale run.
+const (
+	targetReconcileP99 = 50 * time.Millisecond
+	targetRSSAtN200    = 100 << 20
+	// Per-server cost is flat when the largest run's is within this factor
+	// of the smallest's.
+	flatFactor = 1.5
+	// waveSlack is added to the poll interval for the wave's deadline.
+	waveSlack = 2 * time.Second
+)
+
+// Markdown renders the report as tables for the README.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	m := r.Machine
+	fmt.Fprintf(&b, "Machine: %s, %d cores, %.1f GiB, %s, %s; commit %s; %s; load average at start %s.\n\n",
+		m.CPU, m.Cores, m.MemoryGiB, m.Kernel, m.Go, m.Commit, r.StartedAt.UTC().Format("2006-01-02 15:04 UTC"), m.LoadAverage)
+	s := r.Settings
+	fmt.Fprintf(&b, "Scale run: operator binary as its own process and user, `--max-concurrent-reconciles` %s, "+
+		"adapters polled every %gs, %d steady intervals, %d servers per namespace, wave disables `%s` on every server. Took %s.\n\n",
+		s.MaxConcurrentReconciles, s.PollIntervalSeconds, s.SteadyIntervals, s.ServersPerNamespace, s.WaveAdapter, r.Duration)
+	if len(r.Scale) > 0 {
+		r.scaleTable(&b)
+	}
+	if len(r.Micro) > 0 {
+		b.WriteString("\nMicro-benchmarks (`go test -bench`, one run each):\n\n")
+		microTable(&b, r.Micro)
+	}
+	return b.String()
+}
+
+func (r *Report) scaleTable(b *strings.Builder) {
+	interval := time.Duration(r.Settings.PollIntervalSeconds * float64(time.Second))
+	b.WriteString("| Figure | Target |")
+	for _, s := range r.Scale {
+		fmt.Fprintf(b, " N=%d |", s.Servers)
+	}
+	b.WriteString("\n|---|---|")
+	for range r.Scale {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	row := func(name, target string, cell func(s *SizeResult) string) {
+		fmt.Fprintf(b, "| %s | %s |", name, target)
+		for i := range r.Scale {
+			fmt.Fprintf(b, " %s |", cell(&r.Scale[i]))
+		}
+		b.WriteString("\n")
+	}
+	row("Kubernetes writes per interval, steady", "0", func(s *SizeResult) string {
+		return mark(fmt.Sprintf("%.1f", s.Steady.WritesPerInterval), s.Steady.Writes == 0)
+	})
+	row("DittoFS listings per server per interval", "1", func(s *SizeResult) string {
+		return mark(fmt.Sprintf("%.2f (%d–%d in %d)", s.Steady.ListingsPerServerPerInterval,
+			s.Steady.ListingsPerServerMin, s.Steady.ListingsPerServerMax, s.Steady.Intervals), listingsMet(s, interval))
+	})
+	row("Poll period min / p50 / max", fmt.Sprintf("%gs", interval.Seconds()), func(s *SizeResult) string {
+		q := s.Steady.PollPeriodSeconds
+		return fmt.Sprintf("%.2f / %.2f / %.2f s", q.Min, q.P50, q.Max)
+	})
+	row("Other DittoFS calls in the window", "0 (refresh near expiry only)", func(s *SizeResult) string {
+		n := 0
+		for _, c := range s.Steady.OtherDittoFSCalls {
+			n += c
+		}
+		return mark(fmt.Sprint(n), n == 0)
+	})
+	row("Reconciles per server per interval", "1", func(s *SizeResult) string {
+		return fmt.Sprintf("%.2f", s.Steady.ReconcilesPerServerPerInterval)
+	})
+	row("Reconcile work p50", "", func(s *SizeResult) string { return fmt.Sprintf("%.2f ms", s.Steady.ReconcileWorkMs.P50) })
+	row("Reconcile work p99", fmt.Sprintf("< %d ms", targetReconcileP99.Milliseconds()), func(s *SizeResult) string {
+		return mark(fmt.Sprintf("%.2f ms", s.Steady.ReconcileWorkMs.P99), s.Steady.ReconcileWorkMs.P99 < float64(targetReconcileP99.Milliseconds()))
+	})
+	row(fmt.Sprintf("Wave: every `%s` Service gone, status updated", r.Settings.WaveAdapter),
+		fmt.Sprintf("≤ %gs", (interval+waveSlack).Seconds()), func(s *SizeResult) string {
+			w := s.Wave
+			text := fmt.Sprintf("%.2f s", w.ConvergenceSeconds.Max)
+			if w.NotConverged > 0 {
+				text = fmt.Sprintf("%d of %d not within %gs", w.NotConverged, s.Servers, w.DeadlineSeconds)
+			}
+			return mark(text, w.NotConverged == 0 && w.ConvergenceSeconds.Max <= w.DeadlineSeconds)
+		})
+	row("Wave: convergence p50 / p99", "", func(s *SizeResult) string {
+		return fmt.Sprintf("%.2f / %.2f s", s.Wave.ConvergenceSeconds.P50, s.Wave.ConvergenceSeconds.P99)
+	})
+	row("Wave: writes per server; reconcile work p99", "", func(s *SizeResult) string {
+		return fmt.Sprintf("%.1f; %.1f ms", s.Wave.WritesPerServer, s.Wave.ReconcileWorkMs.P99)
+	})
+	row("Operator RSS baseline / steady / peak", "< 100 MiB at N=200", func(s *SizeResult) string {
+		res := s.Resources
+		text := fmt.Sprintf("%.0f / %.0f / %.0f MiB", res.RSSBaselineMiB, res.RSSSteadyMiB, res.RSSPeakMiB)
+		if s.Servers != 200 {
+			return text
+		}
+		return mark(text, res.RSSPeakMiB*(1<<20) < targetRSSAtN200)
+	})
+	row("Go heap in use, steady", "", func(s *SizeResult) string { return fmt.Sprintf("%.0f MiB", s.Resources.HeapInuseMiB) })
+	row("Memory per server (steady − baseline)", "flat", func(s *SizeResult) string {
+		return mark(fmt.Sprintf("%.0f KiB", s.Resources.MemoryPerServerKiB),
+			flat(r.Scale, s, func(x *SizeResult) float64 { return x.Resources.MemoryPerServerKiB }))
+	})
+	row("Operator CPU per interval", "", func(s *SizeResult) string {
+		return fmt.Sprintf("%.2f s", s.Resources.CPUSecondsPerInterval)
+	})
+	row("Operator CPU per server per interval", "flat", func(s *SizeResult) string {
+		return mark(fmt.Sprintf("%.2f ms", s.Resources.CPUMsPerServerPerInterval),
+			flat(r.Scale, s, func(x *SizeResult) float64 { return x.Resources.CPUMsPerServerPerInterval }))
+	})
+	row("kube-apiserver / etcd CPU per interval", "", func(s *SizeResult) string {
+		return fmt.Sprintf("%.2f / %.2f s", s.Resources.APIServerCPUSecondsPerInterval, s.Resources.EtcdCPUSecondsPerInterval)
+	})
+	row("Machine load (1 min) after the steady window", "", func(s *SizeResult) string {
+		return fmt.Sprintf("%.2f", s.Steady.LoadAverage1m)
+	})
+	row("Setup: all converged after; then quiet after", "", func(s *SizeResult) string {
+		quiet := fmt.Sprintf("%.0f s", s.Setup.QuietSeconds)
+		if !s.Setup.QuietReached {
+			quiet = "never"
+		}
+		return fmt.Sprintf("%.0f s; %s", s.Setup.ConvergedSeconds, quiet)
+	})
+}
+
+// listingsMet: one listing per interval, nothing more, no poll late by
+// more than the wave's slack.
+func listingsMet(s *SizeResult, interval time.Duration) bool {
+	q := s.Steady.PollPeriodSeconds
+	return q.Count > 0 && q.Min >= 0.95*interval.Seconds() && q.Max <= (interval+waveSlack).Seconds() &&
+		s.Steady.ListingsPerServerMax <= s.Steady.Intervals
+}
+
+// flat: the figure of s is within flatFactor of the smallest run's. Only
+// judged for the largest run, and when there are two runs at least.
+func flat(all []SizeResult, s *SizeResult, figure func(*SizeResult) float64) bool {
+	if len(all) < 2 || s.Servers != all[len(all)-1].Servers {
+		return true
+	}
+	base := figure(&all[0])
+	if base <= 0 {
+		return figure(s) <= 0
+	}
+	return figure(s) <= flatFactor*base
+}
+
+func mark(text string, ok bool) string {
+	if ok {
+		return text + " ✓"
+	}
+	return text + " ✗"
+}
+
+// quantiles of values, nearest rank.
+func quantiles(values []float64) Quantiles {
+	if len(values) == 0 {
+		return Quantiles{}
+	}
+	v := append([]float64(nil), values...)
+	sort.Float64s(v)
+	at := func(q float64) float64 {
+		i := int(math.Ceil(q*float64(len(v)))) - 1
+		return v[max(0, min(i, len(v)-1))]
+	}
+	sum := 0.0
+	for _, x := range v {
+		sum += x
+	}
+	return Quantiles{Count: len(v), Min: v[0], P50: at(0.5), P99: at(0.99), Max: v[len(v)-1], Mean: sum / float64(len(v))}
+}
+
+// histogramQuantilesMs summarises a histogram in seconds as milliseconds.
+func histogramQuantilesMs(h histogram) Quantiles {
+	ms := func(s float64) float64 {
+		if math.IsNaN(s) {
+			return 0
+		}
+		return math.Round(s*1e6) / 1e3
+	}
+	return Quantiles{Count: int(h.count), P50: ms(h.quantile(0.5)), P99: ms(h.quantile(0.99)), Mean: ms(h.mean())}
+}
