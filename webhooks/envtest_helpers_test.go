@@ -176,7 +176,7 @@ func storeLegacy(ctx context.Context, server *dittov1.DittoServer, mutate func(s
 		Logger:      zap.NewNop(),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	defer etcd.Close()
+	defer func() { Expect(etcd.Close()).To(Succeed()) }()
 	storageKey := etcdKey(ctx, etcd, server)
 	resp, err := etcd.Get(ctx, storageKey)
 	Expect(err).NotTo(HaveOccurred())

@@ -14,7 +14,7 @@ import (
 // controllers whose behaviour the tests rely on.
 type controllerManager struct {
 	cmd  *exec.Cmd
-	done chan error
+	done chan struct{} // closed when the process has exited
 	log  *os.File
 }
 
@@ -43,8 +43,11 @@ func (cp *ControlPlane) startControllerManager(assets string) (*controllerManage
 		_ = logFile.Close()
 		return nil, fmt.Errorf("starting kube-controller-manager: %w", err)
 	}
-	kcm := &controllerManager{cmd: cmd, done: make(chan error, 1), log: logFile}
-	go func() { kcm.done <- cmd.Wait() }()
+	kcm := &controllerManager{cmd: cmd, done: make(chan struct{}), log: logFile}
+	go func() {
+		_ = cmd.Wait() // it exits with "signal: terminated" when stopped
+		close(kcm.done)
+	}()
 	return kcm, nil
 }
 

@@ -151,7 +151,8 @@ func (e *pathError) Unwrap() error { return e.err }
 
 // atPath prefixes the path of err with segment.
 func atPath(segment string, err error) error {
-	if pe, ok := err.(*pathError); ok {
+	var pe *pathError
+	if errors.As(err, &pe) {
 		return &pathError{path: segment + pe.path, err: pe.err}
 	}
 	return &pathError{path: segment, err: err}

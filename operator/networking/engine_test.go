@@ -429,7 +429,9 @@ func TestUnreadableDirectoryReportedOnce(t *testing.T) {
 	}
 	waitFor(t, func() bool { return e.Revision() != "" })
 	cancel()
-	<-done
+	if err := <-done; err != nil {
+		t.Fatalf("Start returned %v after cancel", err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if reports != 2 {

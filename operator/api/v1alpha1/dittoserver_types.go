@@ -119,8 +119,6 @@ type DittoServerSpec struct {
 	// NFSPort is no longer supported: adapters are managed through the DittoFS
 	// API. It stays in the schema only so that admission can explain what to do
 	// instead (`dfsctl adapter enable nfs --port <port>`).
-	//
-	// Deprecated: run `dfsctl adapter enable nfs --port <port>` instead.
 	// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() && oldSelf.value() == self",optionalOldSelf=true,message="spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port <port>'"
 	// +optional
 	NFSPort *int32 `json:"nfsPort,omitempty"`
@@ -128,8 +126,6 @@ type DittoServerSpec struct {
 	// SMB is no longer supported: adapters are managed through the DittoFS API.
 	// It stays in the schema only so that admission can explain what to do
 	// instead (`dfsctl adapter enable smb --port <port>`).
-	//
-	// Deprecated: run `dfsctl adapter enable smb --port <port>` instead.
 	// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() && oldSelf.value() == self",optionalOldSelf=true,message="spec.smb is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable smb --port <port>'"
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Schemaless
@@ -476,8 +472,4 @@ type DittoServerList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	// Items are the DittoServers.
 	Items []DittoServer `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&DittoServer{}, &DittoServerList{})
 }

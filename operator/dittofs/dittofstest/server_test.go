@@ -510,7 +510,9 @@ func TestCloseReleasesHungRequests(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close blocked on a hung request")
 	}
-	<-errc
+	if err := <-errc; err == nil {
+		t.Error("the hung request succeeded after Close")
+	}
 	if err := sim.AcceptConnections(); err == nil {
 		t.Error("AcceptConnections after Close succeeded")
 	}
