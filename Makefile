@@ -69,6 +69,14 @@ help: ## Show this help.
 		/^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } \
 		/^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
+# The demo runs from the repository root and stops everything it started at
+# the end or on Ctrl-C. DEMO_HOLD=10m (or forever) keeps the cluster up to
+# look around; DITTOFS_URL and DITTOFS_ADMIN_PASSWORD use a real DittoFS.
+.PHONY: demo
+demo: tools ## Show the operator at work on a local control plane: chart, operator, a DittoServer, an adapter toggled.
+	$(GO) build -o $(BIN_DIR)/dittofs-demo ./e2e/demo
+	$(BIN_DIR)/dittofs-demo
+
 ##@ Development
 
 .PHONY: generate
@@ -121,6 +129,10 @@ test: tools check-fmt vet test-chart ## Run every test suite against a real loca
 .PHONY: test-short
 test-short: ## Run only the tests that need no control plane.
 	$(GO) test -short ./...
+
+.PHONY: test-e2e
+test-e2e: $(KUBE_APISERVER) $(KUBE_CONTROLLER_MANAGER) $(ETCD) ## Run only the end-to-end suites: the operator binary and the chart on a local control plane.
+	$(GO) test -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./e2e/...
 
 # ct runs helm from PATH. The render of every ci values file must be
 # byte-identical twice over and valid for kubeconform; the cert-manager and

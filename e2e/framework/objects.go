@@ -2,15 +2,12 @@ package framework
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
@@ -87,32 +84,6 @@ func MarkPodReady(ctx context.Context, c client.Client, namespace, statefulSet s
 	return c.Status().Update(ctx, pod)
 }
 
-// tableAccept asks the API server for the server-side Table kubectl prints.
-const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io"
-
-// DittoServerTable fetches the server-side Table of the DittoServers of a
-// namespace, with the full objects (includeObject=Object), the way
-// `kubectl get dittoserver` does; columns of priority 1 are those only
-// `-o wide` shows.
-func DittoServerTable(ctx context.Context, cfg *rest.Config, namespace string) (*metav1.Table, error) {
-	cfg = rest.CopyConfig(cfg)
-	cfg.NegotiatedSerializer = clientgoscheme.Codecs.WithoutConversion()
-	c, err := rest.UnversionedRESTClientFor(cfg)
-	if err != nil {
-		return nil, err
-	}
-	path := fmt.Sprintf("/apis/%s/namespaces/%s/dittoservers", dittov1.GroupVersion.String(), namespace)
-	raw, err := c.Get().AbsPath(path).Param("includeObject", "Object").SetHeader("Accept", tableAccept).Do(ctx).Raw()
-	if err != nil {
-		return nil, fmt.Errorf("GET %s as a Table: %w", path, err)
-	}
-	table := &metav1.Table{}
-	if err := json.Unmarshal(raw, table); err != nil {
-		return nil, fmt.Errorf("decoding the Table: %w", err)
-	}
-	return table, nil
-}
-
 // Cell is the value of the named column in a row.
 func Cell(table *metav1.Table, row metav1.TableRow, column string) (any, error) {
 	for i, col := range table.ColumnDefinitions {
@@ -139,4 +110,31 @@ func Writes(plane *kubetest.ControlPlane, user, namespace string, since time.Tim
 		}
 	}
 	return out, nil
+}
+
+// KeepPodReady plays the kubelet for the StatefulSet's first pod until ctx
+// ends: whenever the StatefulSet controller (re)creates it, for example
+// after an adapter port changed the pod template, it is reported ready.
+func KeepPodReady(ctx context.Context, c client.Client, namespace, statefulSet string) {
+	for {
+		pod := &corev1.Pod{}
+		err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: statefulSet + "-0"}, pod)
+		if err == nil && !podReady(pod) && pod.DeletionTimestamp == nil {
+			_ = MarkPodReady(ctx, c, namespace, statefulSet) // a conflict is retried next round
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(projectionPeriod):
+		}
+	}
+}
+
+func podReady(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }

@@ -164,8 +164,10 @@ func (e *Env) StartOperator(opts OperatorOptions) (*Operator, error) {
 	op.cmd.Env = append(append(environWithout("KUBECONFIG"), podEnv...), "KUBECONFIG="+kubeconfig)
 	op.cmd.Stdout, op.cmd.Stderr = op.logFile, op.logFile
 	// The process dies with the test or demo that started it, even if that
-	// one is killed and cannot clean up.
-	op.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// one is killed and cannot clean up; in a group of its own, it does not
+	// get a terminal's Ctrl-C, so the demo decides when it stops (after the
+	// DittoServer it serves is deleted).
+	op.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := op.cmd.Start(); err != nil {
 		_ = op.logFile.Close()
 		op.stopVolumes()
