@@ -465,4 +465,3 @@ func (p prefixWriter) Write(b []byte) (int, error) {
 }
 
 var lookPath = exec.LookPath
-
