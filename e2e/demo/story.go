@@ -284,11 +284,11 @@ func (d *demo) hold(ctx context.Context) error {
 	d.printf("    $ kubectl get dittoserver,services,networkpolicies -n %s -o wide\n", namespace)
 	d.printf("    DittoFS API: %s (admin password %q)\n", d.apiURL, redact(d.password, d.sim == nil))
 	d.printf("    operator log: %s\n", d.operator.LogPath)
-	switch {
-	case d.cfg.hold == 0:
+	switch d.cfg.hold {
+	case 0:
 		d.printf("    (set DEMO_HOLD=10m, or DEMO_HOLD=forever, to keep everything running)\n")
 		return nil
-	case d.cfg.hold == forever:
+	case forever:
 		d.printf("    Everything keeps running until Ctrl-C.\n")
 	default:
 		d.printf("    Everything keeps running for %s, or until Ctrl-C.\n", d.cfg.hold)

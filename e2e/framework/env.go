@@ -131,49 +131,45 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		built <- nil
 	}
 
-	env.logf("starting kube-apiserver, etcd and kube-controller-manager")
-	// The chart installs the CRD: the control plane starts without it.
-	noCRDs := filepath.Join(dir, "no-crds")
-	if err := os.MkdirAll(noCRDs, 0o755); err != nil {
-		return env, err
-	}
-	env.Plane, err = kubetest.Start(kubetest.Options{ControllerManager: true, Audit: true, CRDDirectoryPaths: []string{noCRDs}})
-	if err != nil {
-		<-built
-		return env, err
-	}
-	if err := env.connect(); err != nil {
-		<-built
-		return env, err
-	}
+	setupErr := env.setUp(ctx)
+	// Wait for the build even after a failed set-up: it writes into the work
+	// folder that Stop removes.
+	return env, errors.Join(setupErr, <-built)
+}
 
-	env.logf("installing the chart %s into %s with the Helm SDK", ReleaseName, ReleaseNamespace)
-	if env.Proxy, err = NewServiceProxy("127.0.0.1:0"); err != nil {
-		<-built
-		return env, err
+// setUp starts the control plane and installs the chart.
+func (e *Env) setUp(ctx context.Context) error {
+	e.logf("starting kube-apiserver, etcd and kube-controller-manager")
+	// The chart installs the CRD: the control plane starts without it.
+	noCRDs := filepath.Join(e.Dir, "no-crds")
+	if err := os.MkdirAll(noCRDs, 0o755); err != nil {
+		return err
 	}
-	helmConfig, err := env.Plane.KubeconfigFile("helm", "system:masters")
+	var err error
+	e.Plane, err = kubetest.Start(kubetest.Options{ControllerManager: true, Audit: true, CRDDirectoryPaths: []string{noCRDs}})
 	if err != nil {
-		<-built
-		return env, err
+		return err
 	}
-	env.Chart, err = LoadChart(filepath.Join(root, "charts", "dittofs-operator"), ReleaseName, ReleaseNamespace,
-		helmConfig, filepath.Join(root, "hack", "tools", "kube"), filepath.Join(dir, "helm-cache"))
-	if err == nil {
-		err = env.Chart.Install(env.BaseValues())
+	if err := e.connect(); err != nil {
+		return err
 	}
+	e.logf("installing the chart %s into %s with the Helm SDK", ReleaseName, ReleaseNamespace)
+	if e.Proxy, err = NewServiceProxy("127.0.0.1:0"); err != nil {
+		return err
+	}
+	helmConfig, err := e.Plane.KubeconfigFile("helm", "system:masters")
 	if err != nil {
-		<-built
-		return env, err
+		return err
 	}
-	if err := env.allowImpersonation(ctx); err != nil {
-		<-built
-		return env, err
+	e.Chart, err = LoadChart(filepath.Join(e.Root, "charts", "dittofs-operator"), ReleaseName, ReleaseNamespace,
+		helmConfig, filepath.Join(e.Root, "hack", "tools", "kube"), filepath.Join(e.Dir, "helm-cache"))
+	if err != nil {
+		return err
 	}
-	if err := <-built; err != nil {
-		return env, err
+	if err := e.Chart.Install(e.BaseValues()); err != nil {
+		return err
 	}
-	return env, nil
+	return e.allowImpersonation(ctx)
 }
 
 func (e *Env) connect() error {

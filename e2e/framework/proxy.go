@@ -115,7 +115,7 @@ func (p *ServiceProxy) untrack(c net.Conn) {
 }
 
 func (p *ServiceProxy) forward(in net.Conn) {
-	defer in.Close()
+	defer func() { _ = in.Close() }()
 	if !p.track(in) {
 		return
 	}
@@ -131,7 +131,7 @@ func (p *ServiceProxy) forward(in net.Conn) {
 	if out == nil {
 		return // no endpoint: the API server sees a closed connection
 	}
-	defer out.Close()
+	defer func() { _ = out.Close() }()
 	if !p.track(out) {
 		return
 	}
