@@ -113,6 +113,15 @@ func (cp *controlPlane) kubeconfigFile(name string, groups ...string) (string, e
 	return path, os.WriteFile(path, data, 0o600)
 }
 
+// userConfig is a client configuration acting as a user in groups.
+func (cp *controlPlane) userConfig(name string, groups ...string) (*rest.Config, error) {
+	user, err := cp.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("provisioning user %q: %w", name, err)
+	}
+	return user.Config(), nil
+}
+
 func (cp *controlPlane) stop() error {
 	err := cp.env.Stop()
 	return errors.Join(err, os.RemoveAll(cp.dir))

@@ -12,9 +12,11 @@ import (
 
 // Metrics of the operator the scale run reads.
 const (
-	metricReconcileWork  = "dittofs_operator_reconcile_work_duration_seconds"
-	metricReconcileTotal = "controller_runtime_reconcile_total"
-	metricHeapInuse      = "go_memstats_heap_inuse_bytes"
+	metricReconcileWork    = "dittofs_operator_reconcile_work_duration_seconds"
+	metricReconcileTotal   = "controller_runtime_reconcile_total"
+	metricHeapInuse        = "go_memstats_heap_inuse_bytes"
+	metricPolicyEvaluation = "dittofs_operator_policy_evaluation_duration_seconds"
+	metricPollDuration     = "dittofs_operator_adapter_poll_duration_seconds"
 )
 
 // metrics is one scrape of a Prometheus text endpoint: every sample by its

@@ -21,6 +21,22 @@ import (
 // OperatorUser is the Kubernetes user the operator process acts as.
 const OperatorUser = "dittofs-operator"
 
+// operatorUnderTest is the operator the run measures: the binary as a
+// process of its own, or, for profiles, its manager inside this process.
+type operatorUnderTest interface {
+	// pid is the process whose CPU time and memory are measured.
+	pid() int
+	waitReady(ctx context.Context, timeout time.Duration) error
+	scrape(ctx context.Context) (metrics, error)
+	// alive fails when the operator stopped.
+	alive() error
+	stop() error
+	// meanRSS is the mean resident memory sampled in [from, to).
+	meanRSS(from, to time.Time) int64
+	// where is where its log is, for error messages.
+	where() string
+}
+
 // operatorProcess is the operator binary, run the way a developer runs it
 // outside a cluster.
 type operatorProcess struct {
@@ -77,29 +93,48 @@ func startOperator(bin, kubeconfig, dir string, concurrency int, extraArgs []str
 	return p, nil
 }
 
+func (p *operatorProcess) pid() int { return p.cmd.Process.Pid }
+
+func (p *operatorProcess) where() string { return p.logPath }
+
+func (p *operatorProcess) meanRSS(from, to time.Time) int64 { return p.sampler.meanRSS(from, to) }
+
 // waitReady waits until the metrics endpoint answers.
 func (p *operatorProcess) waitReady(ctx context.Context, timeout time.Duration) error {
+	return waitMetrics(ctx, p, timeout)
+}
+
+func (p *operatorProcess) scrape(ctx context.Context) (metrics, error) {
+	return scrapeURL(ctx, p.metricsURL)
+}
+
+// waitMetrics waits until the operator's metrics endpoint answers.
+func waitMetrics(ctx context.Context, op operatorUnderTest, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		if _, err := p.scrape(ctx); err == nil {
+		_, err := op.scrape(ctx)
+		if err == nil {
 			return nil
-		} else if time.Now().After(deadline) {
-			return fmt.Errorf("the operator's metrics endpoint did not answer within %s: %w (log: %s)", timeout, err, p.logTail())
+		}
+		if err := op.alive(); err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the operator's metrics endpoint did not answer within %s: %w (log: %s)", timeout, err, op.where())
 		}
 		select {
-		case err := <-p.done:
-			p.done <- err
-			return fmt.Errorf("the operator exited: %v (log: %s)", err, p.logTail())
+		case <-ctx.Done():
+			return ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
 
-// scrape reads the operator's metrics.
-func (p *operatorProcess) scrape(ctx context.Context) (metrics, error) {
+// scrapeURL reads a Prometheus metrics endpoint.
+func scrapeURL(ctx context.Context, url string) (metrics, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.metricsURL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +144,7 @@ func (p *operatorProcess) scrape(ctx context.Context) (metrics, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", p.metricsURL, resp.Status)
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return parseMetrics(resp.Body)
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -51,6 +52,11 @@ type Config struct {
 	// Quiet is how long the operator must make no write before the steady
 	// window opens.
 	Quiet time.Duration
+	// ProfileDir, when set, runs the operator's manager inside this process
+	// instead of the binary, and writes a CPU profile of the steady window
+	// and a heap profile after it there. Memory and CPU figures are then
+	// those of the whole bench process: a diagnostic mode, not a result.
+	ProfileDir string
 	// Logf reports progress.
 	Logf func(format string, args ...any)
 }
@@ -125,7 +131,7 @@ type env struct {
 	client   client.Client
 	fleet    *fleet
 	tracker  *tracker
-	operator *operatorProcess
+	operator operatorUnderTest
 	audit    *auditLog
 	// pids of kube-apiserver and etcd, 0 when not found.
 	apiserverPID, etcdPID int
@@ -142,7 +148,7 @@ func runSize(ctx context.Context, cfg *Config, n int) (res *SizeResult, err erro
 
 	// The operator's baseline, with no DittoServer at all.
 	time.Sleep(2 * time.Second)
-	baseline, err := readProcStat(e.operator.cmd.Process.Pid)
+	baseline, err := readProcStat(e.operator.pid())
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +177,11 @@ func runSize(ctx context.Context, cfg *Config, n int) (res *SizeResult, err erro
 		return nil, err
 	}
 	res.Setup.OperatorWrites = len(setupWrites)
+	lateWrites, err := e.audit.between(quietStart, steadyStart)
+	if err != nil {
+		return nil, err
+	}
+	res.Setup.WritesAfterConverged, _ = summarizeWrites(lateWrites)
 	logf("steady state: measuring %d intervals of %s", cfg.SteadyIntervals, cfg.Interval)
 	if err := e.measureSteady(ctx, res); err != nil {
 		return nil, err
@@ -184,7 +195,7 @@ func runSize(ctx context.Context, cfg *Config, n int) (res *SizeResult, err erro
 	}
 	logf("wave: %d converged, %d not; max %.2fs", res.Wave.Converged, res.Wave.NotConverged, res.Wave.ConvergenceSeconds.Max)
 
-	end, err := readProcStat(e.operator.cmd.Process.Pid)
+	end, err := readProcStat(e.operator.pid())
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +235,16 @@ func (e *env) start(ctx context.Context) error {
 		return err
 	}
 	e.audit = &auditLog{path: e.cp.auditPath, user: OperatorUser}
-	if e.operator, err = startOperator(e.cfg.OperatorBin, kubeconfig, e.cp.dir, e.cfg.Concurrency, e.cfg.OperatorArgs); err != nil {
+	if e.cfg.ProfileDir != "" {
+		userConfig, err := e.cp.userConfig(OperatorUser, "system:masters")
+		if err != nil {
+			return err
+		}
+		e.operator, err = startInProcess(userConfig, e.cfg.Concurrency)
+		if err != nil {
+			return err
+		}
+	} else if e.operator, err = startOperator(e.cfg.OperatorBin, kubeconfig, e.cp.dir, e.cfg.Concurrency, e.cfg.OperatorArgs); err != nil {
 		return err
 	}
 	return e.operator.waitReady(ctx, time.Minute)
@@ -266,7 +286,7 @@ func (e *env) waitConverged(ctx context.Context, logf func(string, ...any)) erro
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of %d servers converged within %s (operator log: %s)", ready, e.n, timeout, e.operator.logPath)
+			return fmt.Errorf("only %d of %d servers converged within %s (operator log: %s)", ready, e.n, timeout, e.operator.where())
 		}
 		if time.Since(lastLog) > 15*time.Second {
 			logf("%d of %d servers converged", ready, e.n)
@@ -335,19 +355,26 @@ func cpuOf(pid int) time.Duration {
 }
 
 func (e *env) measureSteady(ctx context.Context, res *SizeResult) error {
-	cfg, pid := e.cfg, e.operator.cmd.Process.Pid
+	cfg, pid := e.cfg, e.operator.pid()
 	before, err := e.operator.scrape(ctx)
 	if err != nil {
 		return err
 	}
-	cpu0, api0, etcd0 := cpuOf(pid), cpuOf(e.apiserverPID), cpuOf(e.etcdPID)
-	from := time.Now()
-	if err := e.sleep(ctx, time.Duration(cfg.SteadyIntervals)*cfg.Interval); err != nil {
+	prof := &profiler{dir: cfg.ProfileDir, n: e.n}
+	if err := prof.startCPU(); err != nil {
 		return err
 	}
+	cpu0, api0, etcd0, bench0 := cpuOf(pid), cpuOf(e.apiserverPID), cpuOf(e.etcdPID), cpuOf(os.Getpid())
+	from := time.Now()
+	if err := e.sleep(ctx, time.Duration(cfg.SteadyIntervals)*cfg.Interval); err != nil {
+		return errors.Join(err, prof.stopCPU())
+	}
 	to := time.Now()
+	if err := prof.stopCPU(); err != nil {
+		return err
+	}
 	res.Steady.LoadAverage1m = loadAverage1m()
-	cpu1, api1, etcd1 := cpuOf(pid), cpuOf(e.apiserverPID), cpuOf(e.etcdPID)
+	cpu1, api1, etcd1, bench1 := cpuOf(pid), cpuOf(e.apiserverPID), cpuOf(e.etcdPID), cpuOf(os.Getpid())
 	after, err := e.operator.scrape(ctx)
 	if err != nil {
 		return err
@@ -383,25 +410,36 @@ func (e *env) measureSteady(ctx context.Context, res *SizeResult) error {
 	reconciles := after.sum(metricReconcileTotal, map[string]string{"controller": "dittoserver"}) -
 		before.sum(metricReconcileTotal, map[string]string{"controller": "dittoserver"})
 	s.ReconcilesPerServerPerInterval = round2(reconciles / float64(e.n) / intervals)
-	work, err := workHistogram(before, after)
+	work, err := histogramDiff(before, after, metricReconcileWork)
 	if err != nil {
 		return err
 	}
 	s.ReconcileWorkMs = histogramQuantilesMs(work)
+	policy, err := histogramDiff(before, after, metricPolicyEvaluation)
+	if err != nil {
+		return err
+	}
+	s.PolicyEvaluationMs = histogramQuantilesMs(policy)
+	polls, err := histogramDiff(before, after, metricPollDuration)
+	if err != nil {
+		return err
+	}
+	s.PollDurationMs = histogramQuantilesMs(polls)
 
 	r := &res.Resources
-	r.RSSSteadyMiB = mib(e.operator.sampler.meanRSS(from, to))
+	r.RSSSteadyMiB = mib(e.operator.meanRSS(from, to))
 	r.HeapInuseMiB = mib(int64(after.sum(metricHeapInuse, nil)))
 	r.MemoryPerServerKiB = math.Round((r.RSSSteadyMiB - r.RSSBaselineMiB) * 1024 / float64(e.n))
 	r.CPUSecondsPerInterval = round3((cpu1 - cpu0).Seconds() / intervals)
 	r.CPUMsPerServerPerInterval = round3(r.CPUSecondsPerInterval * 1000 / float64(e.n))
 	r.APIServerCPUSecondsPerInterval = round3((api1 - api0).Seconds() / intervals)
 	r.EtcdCPUSecondsPerInterval = round3((etcd1 - etcd0).Seconds() / intervals)
+	r.BenchCPUSecondsPerInterval = round3((bench1 - bench0).Seconds() / intervals)
 	return nil
 }
 
 func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
-	cfg, pid := e.cfg, e.operator.cmd.Process.Pid
+	cfg, pid := e.cfg, e.operator.pid()
 	w := &res.Wave
 	w.Adapter = cfg.WaveAdapter
 	w.DeadlineSeconds = (cfg.Interval + waveSlack).Seconds()
@@ -415,9 +453,10 @@ func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
 	if err := e.fleet.disable(cfg.WaveAdapter); err != nil {
 		return err
 	}
-	// Servers that have not converged by three intervals are reported as
-	// such; the run goes on.
-	deadline := start.Add(3 * cfg.Interval)
+	// The wait goes on past the target, to learn how late the last server
+	// is; servers that have not converged after six intervals are reported
+	// as such and the run goes on.
+	deadline := start.Add(6 * cfg.Interval)
 	for {
 		done := 0
 		for _, m := range e.fleet.members {
@@ -439,6 +478,11 @@ func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
 		}
 	}
 	w.Converged, w.NotConverged = len(times), e.n-len(times)
+	for _, t := range times {
+		if t <= w.DeadlineSeconds {
+			w.WithinDeadline++
+		}
+	}
 	w.ConvergenceSeconds = roundQuantiles(quantiles(times), 3)
 	// The wave's writes include the events the operator sends after the
 	// objects changed; they are counted once the operator is quiet again.
@@ -457,7 +501,7 @@ func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
 	}
 	w.Writes, w.WritesPerServer = len(writes), round2(float64(len(writes))/float64(e.n))
 	w.WritesByKind, _ = summarizeWrites(writes)
-	work, err := workHistogram(before, after)
+	work, err := histogramDiff(before, after, metricReconcileWork)
 	if err != nil {
 		return err
 	}
@@ -465,12 +509,13 @@ func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
 	return nil
 }
 
-func workHistogram(before, after metrics) (histogram, error) {
-	h0, err := before.histogram(metricReconcileWork)
+// histogramDiff is the histogram of the observations between two scrapes.
+func histogramDiff(before, after metrics, name string) (histogram, error) {
+	h0, err := before.histogram(name)
 	if err != nil {
 		return histogram{}, err
 	}
-	h1, err := after.histogram(metricReconcileWork)
+	h1, err := after.histogram(name)
 	if err != nil {
 		return histogram{}, err
 	}

@@ -42,7 +42,7 @@ func mustParse(t *testing.T, text string) metrics {
 
 func TestHistogramDifferenceAndQuantiles(t *testing.T) {
 	before, after := mustParse(t, scrapeBefore), mustParse(t, scrapeAfter)
-	h, err := workHistogram(before, after)
+	h, err := histogramDiff(before, after, metricReconcileWork)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestMarkdownNamesTheMachineAndJudgesTargets(t *testing.T) {
 				PollPeriodSeconds: Quantiles{Count: 400, Min: 10.0, P50: 10.01, Max: 10.1},
 				ReconcileWorkMs:   Quantiles{P50: 3, P99: 60},
 			},
-			Wave:      WaveResult{DeadlineSeconds: 12, Converged: 200, ConvergenceSeconds: Quantiles{Max: 11}},
+			Wave:      WaveResult{DeadlineSeconds: 12, Converged: 200, WithinDeadline: 200, ConvergenceSeconds: Quantiles{Max: 11}},
 			Resources: ResourceResult{RSSPeakMiB: 90},
 		}},
 	}

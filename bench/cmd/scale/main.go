@@ -48,6 +48,7 @@ func run() error {
 	flag.StringVar(&cfg.WaveAdapter, "wave-adapter", "smb", "Adapter the wave disables on every server.")
 	flag.StringVar(&out, "out", "bench/results", "Folder for latest.json and latest.md.")
 	flag.StringVar(&micro, "micro", "", "Output of `go test -bench` to include in the report.")
+	flag.StringVar(&cfg.ProfileDir, "profile-dir", "", "Diagnostic mode: run the operator inside this process and write CPU and heap profiles of each steady window here (memory and CPU figures are then the whole process's).")
 	flag.Parse()
 	// The bench's own informers log through controller-runtime; their
 	// messages are not part of the results.
@@ -82,6 +83,9 @@ func run() error {
 		if report.Micro, err = scale.ReadMicro(micro); err != nil {
 			return fmt.Errorf("reading the micro-benchmarks: %w", err)
 		}
+	}
+	if cfg.ProfileDir != "" {
+		out = cfg.ProfileDir // a diagnostic run does not replace the results
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
