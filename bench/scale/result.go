@@ -144,7 +144,7 @@ type ResourceResult struct {
 	// BenchCPUSecondsPerInterval is this process: the simulators, the
 	// bench's watches and its audit-log reading.
 	BenchCPUSecondsPerInterval float64 `json:"benchCpuSecondsPerInterval"`
-	WaveCPUSeconds                 float64 `json:"waveCpuSeconds"`
+	WaveCPUSeconds             float64 `json:"waveCpuSeconds"`
 }
 
 // loadAverage1m is the one-minute load average; 0 when unknown.
