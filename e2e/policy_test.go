@@ -5,7 +5,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dittofs/dittofs-operator/e2e/framework"
 	sim "github.com/dittofs/dittofs-operator/operator/dittofs/dittofstest"
@@ -75,5 +77,16 @@ var _ = Describe("Platform policies delivered by the chart's ConfigMap", func() 
 			g.Expect(annotations(g, "fs1-smb")).To(HaveKeyWithValue("example.com/backup-window", "02:00-04:00"))
 		}).WithTimeout(within).Should(Succeed())
 		Expect(operator.Pid()).To(Equal(pid), "the same process")
+
+		By("keeping the CA the operator injected through every helm upgrade")
+		vwcName, err := env.Chart.WebhookConfigurationName()
+		Expect(err).NotTo(HaveOccurred())
+		var vwc admissionregistrationv1.ValidatingWebhookConfiguration
+		Expect(k8s.Get(ctx, client.ObjectKey{Name: vwcName}, &vwc)).To(Succeed())
+		secretName, err := env.Chart.WebhookSecretName()
+		Expect(err).NotTo(HaveOccurred())
+		var certs corev1.Secret
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: framework.ReleaseNamespace, Name: secretName}, &certs)).To(Succeed())
+		Expect(vwc.Webhooks[0].ClientConfig.CABundle).To(Equal(certs.Data["ca.crt"]))
 	})
 })

@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,10 +47,21 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	operator = startOperator(ctx)
 }, NodeTimeout(5*time.Minute))
 
+// logDirEnv names a folder that receives every operator process's log when
+// the suite ends; the work folder holding them is removed.
+const logDirEnv = "E2E_LOG_DIR"
+
 var _ = AfterSuite(func() {
-	if env != nil {
-		Expect(env.Stop()).To(Succeed())
+	if env == nil {
+		return
 	}
+	if dir := os.Getenv(logDirEnv); dir != "" {
+		Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
+		for _, op := range env.Operators() {
+			Expect(os.WriteFile(filepath.Join(dir, op.Name+".log"), []byte(op.Log()), 0o644)).To(Succeed())
+		}
+	}
+	Expect(env.Stop()).To(Succeed())
 })
 
 // startOperator starts an operator process with the chart's arguments and
@@ -60,6 +73,14 @@ func startOperator(ctx context.Context, args ...string) *framework.Operator {
 	Expect(op.WaitReady(ctx, 90*time.Second)).To(Succeed())
 	return op
 }
+
+// A spec that failed while it had the shared operator stopped leaves the
+// next one a new process rather than a cascade of failures.
+var _ = BeforeEach(func(ctx SpecContext) {
+	if operator.Exited() {
+		operator = startOperator(ctx)
+	}
+})
 
 // Every spec proves the chart's RBAC: no operator process that ran during it
 // was refused anything, and a failed spec carries the processes' logs.

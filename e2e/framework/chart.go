@@ -166,7 +166,7 @@ func (c *Chart) Manifest() string { return c.manifest }
 // Deployment is the operator Deployment of the installed revision.
 func (c *Chart) Deployment() (*appsv1.Deployment, error) {
 	var dep appsv1.Deployment
-	if err := c.object("Deployment", "", &dep); err != nil {
+	if err := c.object("Deployment", &dep); err != nil {
 		return nil, err
 	}
 	return &dep, nil
@@ -201,15 +201,14 @@ func (c *Chart) WebhookConfigurationName() (string, error) {
 	var obj struct {
 		Metadata struct{ Name string } `json:"metadata"`
 	}
-	if err := c.object("ValidatingWebhookConfiguration", "", &obj); err != nil {
+	if err := c.object("ValidatingWebhookConfiguration", &obj); err != nil {
 		return "", err
 	}
 	return obj.Metadata.Name, nil
 }
 
-// object decodes the only object of kind (with the component label, when
-// given) in the manifest into out.
-func (c *Chart) object(kind, component string, out any) error {
+// object decodes the only object of kind in the manifest into out.
+func (c *Chart) object(kind string, out any) error {
 	var found []byte
 	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(c.manifest), 4096)
 	for {
@@ -224,15 +223,12 @@ func (c *Chart) object(kind, component string, out any) error {
 			continue
 		}
 		var meta struct {
-			Kind     string `json:"kind"`
-			Metadata struct {
-				Labels map[string]string `json:"labels"`
-			} `json:"metadata"`
+			Kind string `json:"kind"`
 		}
 		if err := yaml.Unmarshal(raw.Raw, &meta); err != nil {
 			return err
 		}
-		if meta.Kind != kind || (component != "" && meta.Metadata.Labels["app.kubernetes.io/component"] != component) {
+		if meta.Kind != kind {
 			continue
 		}
 		if found != nil {
@@ -244,4 +240,27 @@ func (c *Chart) object(kind, component string, out any) error {
 		return fmt.Errorf("the release has no %s", kind)
 	}
 	return yaml.Unmarshal(found, out)
+}
+
+// WebhookSecretName is the Secret holding the webhook's certificate: the one
+// Secret the operator container mounts.
+func (c *Chart) WebhookSecretName() (string, error) {
+	dep, err := c.Deployment()
+	if err != nil {
+		return "", err
+	}
+	ctr, err := c.OperatorContainer()
+	if err != nil {
+		return "", err
+	}
+	volumes, err := Volumes(&dep.Spec.Template.Spec, ctr)
+	if err != nil {
+		return "", err
+	}
+	for _, v := range volumes {
+		if v.Secret != "" {
+			return v.Secret, nil
+		}
+	}
+	return "", errors.New("the operator container mounts no Secret")
 }
