@@ -143,4 +143,3 @@ func TestServiceProxyForwardsToAnAcceptingBackend(t *testing.T) {
 		_ = c.Close()
 	}
 }
-
