@@ -282,7 +282,11 @@ func (d *demo) hold(ctx context.Context) error {
 	d.printf("    kubeconfig: %s\n", d.env.UserKubeconfig)
 	d.printf("    $ export KUBECONFIG=%s\n", d.env.UserKubeconfig)
 	d.printf("    $ kubectl get dittoserver,services,networkpolicies -n %s -o wide\n", namespace)
-	d.printf("    DittoFS API: %s (admin password %q)\n", d.apiURL, redact(d.password, d.sim == nil))
+	if d.sim != nil {
+		d.printf("    DittoFS API: %s (user admin, password %q)\n", d.apiURL, d.password)
+	} else {
+		d.printf("    DittoFS API: %s (user admin, password in $DITTOFS_ADMIN_PASSWORD)\n", d.apiURL)
+	}
 	d.printf("    operator log: %s\n", d.operator.LogPath)
 	switch d.cfg.hold {
 	case 0:
@@ -441,14 +445,6 @@ func indent(text, prefix string) string {
 		sb.WriteString(prefix + line)
 	}
 	return sb.String()
-}
-
-// redact hides a real server's password; the simulator's is no secret.
-func redact(password string, real bool) string {
-	if real {
-		return "from DITTOFS_ADMIN_PASSWORD"
-	}
-	return password
 }
 
 // prefixWriter indents every line written to it.
