@@ -181,9 +181,13 @@ bench: $(KUBE_APISERVER) $(ETCD) build ## Run the micro-benchmarks and the scale
 build: ## Build the operator binary into bin/.
 	$(GO) build -trimpath -o $(BIN_DIR)/dittofs-operator ./operator/cmd/dittofs-operator
 
+RUN_NAMESPACE ?= dittofs-system
+RUN_ARGS ?=
+
 .PHONY: run
-run: manifests ## Run the operator against the cluster of the current kubeconfig.
-	$(GO) run ./operator/cmd/dittofs-operator --leader-elect=false
+run: manifests ## Run the operator against the current kubeconfig (no webhook; RUN_NAMESPACE, RUN_ARGS).
+	$(GO) run ./operator/cmd/dittofs-operator --leader-elect=false --webhook-enabled=false \
+		--operator-namespace=$(RUN_NAMESPACE) --metrics-bind-address=:8080 $(RUN_ARGS)
 
 .PHONY: clean
 clean: ## Remove build output (the shared tool cache stays; see clean-tools).

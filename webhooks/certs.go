@@ -18,7 +18,7 @@ import (
 
 // Defaults of CertOptions.
 const (
-	DefaultSecretName = "dittofs-operator-webhook-cert"
+	DefaultSecretName = "dittofs-operator-webhook-tls"
 	DefaultCertDir    = "/tmp/k8s-webhook-server/serving-certs"
 	DefaultCAName     = "dittofs-operator-ca"
 	caOrganization    = "dittofs"

@@ -17,7 +17,7 @@ const (
 	// WebhookName names the webhook inside its configuration.
 	WebhookName = "vdittoserver.dittofs.dittofs.com"
 	// DefaultConfigurationName is the name of the ValidatingWebhookConfiguration.
-	DefaultConfigurationName = "dittofs-operator-validating-webhook"
+	DefaultConfigurationName = "dittofs-operator"
 	// DefaultServiceName is the Service in front of the webhook server.
 	DefaultServiceName = "dittofs-operator-webhook"
 	// DefaultServicePort is the port of that Service.

@@ -106,7 +106,11 @@ func newManager(o *options) (ctrl.Manager, error) {
 	if electionNamespace == "" {
 		electionNamespace = o.operatorNamespace
 	}
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	restConfig, err := ctrl.GetConfig()
+	if err != nil {
+		return nil, fmt.Errorf("finding the Kubernetes API (in a cluster, or --kubeconfig / $KUBECONFIG): %w", err)
+	}
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  scheme,
 		Cache:                   cacheOptions,
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/dittofs/dittofs-operator/webhooks"
@@ -80,6 +81,7 @@ func parseOptions(args []string) (*options, error) {
 	fs.StringVar(&o.webhookConfigName, "webhook-configuration-name", webhooks.DefaultConfigurationName, "ValidatingWebhookConfiguration that receives the CA (operator mode).")
 	fs.StringVar(&o.webhookExtraDNSNames, "webhook-cert-extra-dns-names", "", "More DNS names of the webhook certificate (comma-separated), e.g. localhost for a local run.")
 	o.zap.BindFlags(fs)
+	config.RegisterFlags(fs) // --kubeconfig, read by ctrl.GetConfigOrDie
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
