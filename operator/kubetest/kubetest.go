@@ -46,6 +46,7 @@ type ControlPlane struct {
 	dir       string
 	auditPath string
 	kcm       *controllerManager
+	started   bool
 }
 
 // Start builds nothing: it runs the binaries found in KUBEBUILDER_ASSETS.
@@ -69,6 +70,7 @@ func Start(opts Options) (*ControlPlane, error) {
 			return nil, cp.cleanupAfter(err)
 		}
 	}
+	cp.started = true
 	cfg, err := cp.Env.Start()
 	if err != nil {
 		return nil, cp.cleanupAfter(fmt.Errorf("starting kube-apiserver and etcd: %w", err))
@@ -108,9 +110,11 @@ func (cp *ControlPlane) Stop() error {
 		errs = append(errs, cp.kcm.stop())
 		cp.kcm = nil
 	}
-	if cp.Config != nil {
+	// Stop even when Start failed half way (for example installing the
+	// CRDs): kube-apiserver and etcd may be running already.
+	if cp.started {
 		errs = append(errs, cp.Env.Stop())
-		cp.Config = nil
+		cp.started, cp.Config = false, nil
 	}
 	errs = append(errs, os.RemoveAll(cp.dir))
 	return errors.Join(errs...)
