@@ -165,15 +165,19 @@ func (p *operatorProcess) stop() error {
 	defer p.log.Close()
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-p.done:
-		return nil
-	case <-time.After(30 * time.Second):
-		err := p.cmd.Process.Kill()
-		<-p.done
-		if err != nil && !errors.Is(err, os.ErrProcessDone) {
-			return fmt.Errorf("killing the operator: %w", err)
+	case err := <-p.done:
+		// The manager stops cleanly on SIGTERM and exits with 0.
+		if err != nil {
+			return fmt.Errorf("the operator stopped: %w", err)
 		}
 		return nil
+	case <-time.After(30 * time.Second):
+		killErr := p.cmd.Process.Kill()
+		waitErr := <-p.done
+		if killErr != nil && !errors.Is(killErr, os.ErrProcessDone) {
+			return fmt.Errorf("killing the operator: %w", killErr)
+		}
+		return fmt.Errorf("the operator did not stop within 30s of SIGTERM and was killed: %w", waitErr)
 	}
 }
 
@@ -195,8 +199,8 @@ func freeLoopbackAddr() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("finding a free port: %w", err)
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	addr := l.Addr().String()
+	return addr, l.Close()
 }
 
 // procStat is a process's CPU time and memory at one moment.

@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, n := range cfg.Sizes {
 		res, err := runSize(ctx, &cfg, n)
 		if err != nil {
-			return report, fmt.Errorf("N=%d: %w", n, err)
+			return report, fmt.Errorf("with %d servers: %w", n, err)
 		}
 		report.Scale = append(report.Scale, *res)
 	}
