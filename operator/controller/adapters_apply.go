@@ -74,7 +74,7 @@ func (r *DittoServerReconciler) applyAdapterService(ctx context.Context, server 
 			return nil, err
 		}
 	}
-	changed, err := applyIfChanged(ctx, r.Client, live, exists, desired, corev1ac.ExtractService)
+	changed, err := applyIfChanged(ctx, r.Client, r.states.get(server.UID).applied, live, exists, desired, corev1ac.ExtractService)
 	if err != nil {
 		return nil, fmt.Errorf("applying Service %s: %w", key.Name, err)
 	}
@@ -106,11 +106,14 @@ func (r *DittoServerReconciler) createdObject(ctx context.Context, key types.Nam
 // so an edited port would stay beside the right one (and clash with its
 // name); a DittoFS adapter listens only on the ports the API reports.
 func (r *DittoServerReconciler) dropForeignPorts(ctx context.Context, live *corev1.Service, desired *corev1ac.ServiceApplyConfiguration) error {
+	keep := portSet(desired)
+	if allPortsIn(live.Spec.Ports, keep) {
+		return nil // the usual case, decided without reading the managed fields
+	}
 	owned, err := corev1ac.ExtractService(live, FieldOwner)
 	if err != nil {
 		return fmt.Errorf("reading the fields the operator owns: %w", err)
 	}
-	keep := portSet(desired)
 	for k := range portSet(owned) {
 		keep[k] = true // ours: the apply itself removes it if it goes
 	}
@@ -151,6 +154,15 @@ func withDesiredPorts(kept []corev1.ServicePort, desired *corev1ac.ServiceApplyC
 	return kept
 }
 
+func allPortsIn(ports []corev1.ServicePort, set map[portKey]bool) bool {
+	for _, p := range ports {
+		if !set[portKey{p.Port, p.Protocol}] {
+			return false
+		}
+	}
+	return true
+}
+
 // portKey identifies a Service port as server-side apply does.
 type portKey struct {
 	port     int32
@@ -181,14 +193,13 @@ func immutableFieldChanged(live *corev1.Service, desired *corev1ac.ServiceApplyC
 // longer has: the adapter stopped, or the Service was renamed.
 func (r *DittoServerReconciler) deleteStaleServices(ctx context.Context, server *dittov1.DittoServer, keep map[string]bool, plan *adapterPlan) error {
 	var list corev1.ServiceList
-	if err := r.List(ctx, &list, client.InNamespace(server.Namespace),
-		client.MatchingLabels(dittov1.ManagedLabels(server.Name, networking.ComponentAdapterService))); err != nil {
+	if err := r.List(ctx, &list, ownedListOptions(server)...); err != nil {
 		return fmt.Errorf("listing adapter Services: %w", err)
 	}
 	var errs *multierror.Error
 	for i := range list.Items {
 		svc := &list.Items[i]
-		if keep[svc.Name] || !ownedBy(svc, server) {
+		if keep[svc.Name] || !ownedBy(svc, server) || svc.Labels[dittov1.LabelComponent] != networking.ComponentAdapterService {
 			continue
 		}
 		if err := r.Delete(ctx, svc, client.Preconditions{UID: &svc.UID}); client.IgnoreNotFound(err) != nil {
@@ -237,9 +248,7 @@ func (r *DittoServerReconciler) deleteStaleNetworkPolicies(ctx context.Context, 
 		keep[*p.Name] = true
 	}
 	var list networkingv1.NetworkPolicyList
-	if err := r.List(ctx, &list, client.InNamespace(server.Namespace), client.MatchingLabels{
-		dittov1.LabelInstance: server.Name, dittov1.LabelManagedBy: dittov1.ManagedBy,
-	}); err != nil {
+	if err := r.List(ctx, &list, ownedListOptions(server)...); err != nil {
 		return fmt.Errorf("listing NetworkPolicies: %w", err)
 	}
 	var errs *multierror.Error

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
@@ -42,9 +43,18 @@ type policyError struct {
 func (e *policyError) Error() string { return e.err.Error() }
 func (e *policyError) Unwrap() error { return e.err }
 
+// decisionMemo is the last decision for a server and what it was made
+// from: a decision depends only on the input and the policy bundle.
+type decisionMemo struct {
+	input     networking.Input
+	policyGen int64
+	decision  *networking.Decision
+}
+
 // planAdapters evaluates the networking policy for the adapters last
-// listed. It returns a nil plan, and no error, before the first listing.
-func (r *DittoServerReconciler) planAdapters(ctx context.Context, server *dittov1.DittoServer, adapters []networking.Adapter) (*adapterPlan, error) {
+// listed and renders its decision. It returns a nil plan, and no error,
+// before the first listing.
+func (r *DittoServerReconciler) planAdapters(ctx context.Context, server *dittov1.DittoServer, st *serverState, adapters []networking.Adapter) (*adapterPlan, error) {
 	if adapters == nil {
 		return nil, nil
 	}
@@ -52,7 +62,26 @@ func (r *DittoServerReconciler) planAdapters(ctx context.Context, server *dittov
 	if err != nil {
 		return nil, err
 	}
-	in := networking.BuildInput(server, ns, r.Operator, adapters)
+	decision, err := r.decide(ctx, st, networking.BuildInput(server, ns, r.Operator, adapters))
+	if err != nil {
+		return nil, err
+	}
+	// Rendered afresh every time: applying an apply configuration fills it
+	// with the server's answer, so one must not be reused.
+	rendered, err := networking.Render(decision, networking.OwnerOf(server))
+	if err != nil {
+		return nil, &policyError{reason: "PolicyRefused", err: err}
+	}
+	return &adapterPlan{adapters: adapters, decision: decision, rendered: rendered}, nil
+}
+
+// decide evaluates the policy, unless the input and the policy are those of
+// the server's last decision.
+func (r *DittoServerReconciler) decide(ctx context.Context, st *serverState, in networking.Input) (*networking.Decision, error) {
+	policyGen := r.policyGen.Load()
+	if m := st.decision; m.decision != nil && m.policyGen == policyGen && equality.Semantic.DeepEqual(m.input, in) {
+		return m.decision, nil
+	}
 	start := time.Now()
 	decision, err := r.Policy.Evaluate(ctx, in)
 	policyEvalDuration.Observe(time.Since(start).Seconds())
@@ -68,13 +97,9 @@ func (r *DittoServerReconciler) planAdapters(ctx context.Context, server *dittov
 		policyDecisions.WithLabelValues("denied").Inc()
 		return nil, &policyError{reason: "PolicyDenied", err: fmt.Errorf("the networking policy denies this server: %s", strings.Join(decision.Deny, "; "))}
 	}
-	rendered, err := networking.Render(decision, networking.OwnerOf(server))
-	if err != nil {
-		policyDecisions.WithLabelValues("refused").Inc()
-		return nil, &policyError{reason: "PolicyRefused", err: err}
-	}
 	policyDecisions.WithLabelValues("applied").Inc()
-	return &adapterPlan{adapters: adapters, decision: decision, rendered: rendered}, nil
+	st.decision = decisionMemo{input: in, policyGen: policyGen, decision: decision}
+	return decision, nil
 }
 
 // namespaceInfo is the policy's view of a namespace: its name and labels.

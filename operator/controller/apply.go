@@ -2,10 +2,13 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -20,24 +23,73 @@ type extractFunc[O client.Object, AC runtime.ApplyConfiguration] func(obj O, fie
 
 // applyIfChanged server-side applies desired unless live already holds exactly
 // those fields under the operator's ownership, so that a reconcile with
-// nothing to change makes no write. live is nil when the object is absent.
+// nothing to change makes no write. exists says whether live was found.
+//
+// Reading back the fields the operator owns is the costly part of a steady
+// reconcile, so memo remembers the objects found in sync: an object whose
+// resourceVersion and desired fields are both unchanged since is in sync
+// still. Any write to the object, by anyone, changes its resourceVersion.
 func applyIfChanged[O client.Object, AC runtime.ApplyConfiguration](
-	ctx context.Context, c client.Client, live O, exists bool, desired AC, extract extractFunc[O, AC],
+	ctx context.Context, c client.Client, memo appliedMemo, live O, exists bool, desired AC, extract extractFunc[O, AC],
 ) (bool, error) {
+	fingerprint, fingerprinted := fingerprintOf(desired)
 	if exists {
+		if fingerprinted && memo.inSync(live, fingerprint) {
+			return false, nil
+		}
 		current, err := extract(live, FieldOwner)
 		if err != nil {
 			return false, fmt.Errorf("reading the fields the operator owns: %w", err)
 		}
 		if equalApplyConfigs(current, desired) {
+			if fingerprinted {
+				memo.record(live, fingerprint)
+			}
 			return false, nil
 		}
-
 	}
 	if err := c.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return false, err
 	}
+	if exists {
+		memo.forget(live)
+	}
 	return true, nil
+}
+
+// appliedMemo records, by object UID, the resourceVersion at which an
+// object was found to hold the desired fields, and their fingerprint. A nil
+// memo remembers nothing.
+type appliedMemo map[types.UID]appliedRecord
+
+type appliedRecord struct {
+	resourceVersion string
+	fingerprint     uint64
+}
+
+func (m appliedMemo) inSync(obj client.Object, fingerprint uint64) bool {
+	rec, ok := m[obj.GetUID()]
+	return ok && rec.resourceVersion == obj.GetResourceVersion() && rec.fingerprint == fingerprint
+}
+
+func (m appliedMemo) record(obj client.Object, fingerprint uint64) {
+	if m != nil {
+		m[obj.GetUID()] = appliedRecord{resourceVersion: obj.GetResourceVersion(), fingerprint: fingerprint}
+	}
+}
+
+func (m appliedMemo) forget(obj client.Object) { delete(m, obj.GetUID()) }
+
+// fingerprintOf hashes the JSON form of an apply configuration; false when
+// it cannot be encoded, which only disables the memo.
+func fingerprintOf(desired any) (uint64, bool) {
+	data, err := json.Marshal(desired)
+	if err != nil {
+		return 0, false
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(data)
+	return h.Sum64(), true
 }
 
 // equalApplyConfigs compares two apply configurations semantically (for

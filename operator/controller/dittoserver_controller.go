@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -61,6 +62,9 @@ type DittoServerReconciler struct {
 
 	states   serverStates
 	requeues chan event.GenericEvent
+	// policyGen counts policy bundle changes; plans made under an older
+	// bundle are made again.
+	policyGen atomic.Int64
 }
 
 // +kubebuilder:rbac:groups=dittofs.dittofs.com,resources=dittoservers,verbs=get;list;watch;update;patch
@@ -105,7 +109,7 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // outcome as a condition. A failing step does not stop independent later
 // ones, but nothing that depends on it runs.
 func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dittov1.DittoServer, st *serverState) (ctrl.Result, error) {
-	hash, err := r.reconcileConfig(ctx, server)
+	hash, err := r.reconcileConfig(ctx, server, st)
 	if err != nil {
 		return r.stepFailed(server, st, dittov1.ConditionConfigReady, "ConfigFailed", err)
 	}
@@ -114,7 +118,7 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 
 	poll := r.pollAdapters(ctx, server, st)
 	setAuthenticated(server, &st.identity)
-	plan, planErr := r.planAdapters(ctx, server, poll.adapters)
+	plan, planErr := r.planAdapters(ctx, server, st, poll.adapters)
 	if planErr != nil {
 		r.reportPolicyRefusal(server, st, planErr)
 	}
@@ -158,8 +162,8 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 
 // reconcileConfig puts the Secrets, the configuration file and the API
 // Service in place, and returns the configuration's hash.
-func (r *DittoServerReconciler) reconcileConfig(ctx context.Context, server *dittov1.DittoServer) (string, error) {
-	if err := r.reconcileSecrets(ctx, server); err != nil {
+func (r *DittoServerReconciler) reconcileConfig(ctx context.Context, server *dittov1.DittoServer, st *serverState) (string, error) {
+	if err := r.reconcileSecrets(ctx, server, st); err != nil {
 		return "", err
 	}
 	hash, err := r.reconcileConfigMap(ctx, server)
@@ -255,6 +259,9 @@ func (r *DittoServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		workers = 4
 	}
 	r.requeues = make(chan event.GenericEvent, 1024)
+	if err := indexByController(mgr); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&dittov1.DittoServer{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{},
@@ -289,8 +296,14 @@ func (r *DittoServerReconciler) serversInNamespace(ctx context.Context, ns clien
 	return requests
 }
 
-// RequeueAll reconciles every DittoServer soon, for example after the
-// networking policy changed. It does not block.
+// PolicyChanged makes every DittoServer follow a new policy bundle soon.
+// It does not block.
+func (r *DittoServerReconciler) PolicyChanged(ctx context.Context) {
+	r.policyGen.Add(1)
+	r.RequeueAll(ctx)
+}
+
+// RequeueAll reconciles every DittoServer soon. It does not block.
 func (r *DittoServerReconciler) RequeueAll(ctx context.Context) {
 	if r.requeues == nil {
 		return

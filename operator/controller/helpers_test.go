@@ -208,9 +208,10 @@ func eventsOf(ctx context.Context, namespace, name string) []string {
 }
 
 // waitForQuiet waits until the operator has made no write in namespace for
-// two seconds: events, in particular, are written asynchronously.
+// five seconds: events, in particular, are written asynchronously, and a
+// burst of them reaches the API server over a few seconds on a busy machine.
 func waitForQuiet(namespace string) {
 	EventuallyWithOffset(1, func() []string {
-		return eventStrings(operatorWritesSince(namespace, time.Now().Add(-2*time.Second)))
+		return eventStrings(operatorWritesSince(namespace, time.Now().Add(-5*time.Second)))
 	}).WithTimeout(time.Minute).WithPolling(500 * time.Millisecond).Should(BeEmpty())
 }

@@ -51,7 +51,7 @@ func applyOwned[O client.Object, AC runtime.ApplyConfiguration](
 	if err != nil {
 		return "", err
 	}
-	changed, err := applyIfChanged(ctx, r.Client, live, exists, desired, extract)
+	changed, err := applyIfChanged(ctx, r.Client, r.states.get(server.UID).applied, live, exists, desired, extract)
 	if err != nil {
 		return "", fmt.Errorf("applying %s %s: %w", kindOf(r.Scheme, live), key.Name, err)
 	}

@@ -107,6 +107,9 @@ func startReconcileBench(b *testing.B) *reconcileBench {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if err := indexByController(mgr); err != nil {
+		b.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()

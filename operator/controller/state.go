@@ -27,6 +27,13 @@ type serverState struct {
 	// warned is the message last reported by a Warning event, by
 	// condition, so that a lasting problem is reported once.
 	warned map[string]string
+	// applied remembers the objects found in sync (see applyIfChanged).
+	applied appliedMemo
+	// secretsChecked is the spec generation whose Secret references were
+	// found valid.
+	secretsChecked int64
+	// decision is the last policy decision for this server.
+	decision decisionMemo
 }
 
 func (st *serverState) forgetWarning(condType string) { delete(st.warned, condType) }
@@ -85,7 +92,7 @@ func (s *serverStates) get(uid types.UID) *serverState {
 	}
 	st, ok := s.byUID[uid]
 	if !ok {
-		st = &serverState{}
+		st = &serverState{applied: appliedMemo{}}
 		s.byUID[uid] = st
 	}
 	return st

@@ -24,22 +24,46 @@ type generatedSecret struct {
 
 // reconcileSecrets makes sure the JWT key and the admin password exist: the
 // user's Secrets when the spec references them, else generated ones.
-func (r *DittoServerReconciler) reconcileSecrets(ctx context.Context, server *dittov1.DittoServer) error {
+//
+// The user's Secrets are not in the cache, so they are checked once per spec
+// generation rather than on every reconcile; one that disappears later shows
+// as a failure to provision, which names it too.
+func (r *DittoServerReconciler) reconcileSecrets(ctx context.Context, server *dittov1.DittoServer, st *serverState) error {
 	if server.Spec.Identity.JWTSecretRef == nil {
 		if err := r.ensureGeneratedSecret(ctx, server, generatedSecret{
 			name: jwtSecretName(server), key: jwtSecretKey, component: componentJWTSecret, randomBytes: 48,
 		}); err != nil {
 			return err
 		}
-	} else if err := r.checkSecretKey(ctx, server.Namespace, *server.Spec.Identity.JWTSecretRef, "spec.identity.jwtSecretRef"); err != nil {
+	}
+	if server.Spec.Identity.Admin.PasswordSecretRef == nil {
+		if err := r.ensureGeneratedSecret(ctx, server, generatedSecret{
+			name: adminSecretName(server), key: adminPasswordKey, component: componentAdminSecret, randomBytes: 24,
+		}); err != nil {
+			return err
+		}
+	}
+	if st.secretsChecked == server.Generation {
+		return nil
+	}
+	if err := r.checkUserSecrets(ctx, server); err != nil {
 		return err
+	}
+	st.secretsChecked = server.Generation
+	return nil
+}
+
+// checkUserSecrets verifies the Secrets the spec references.
+func (r *DittoServerReconciler) checkUserSecrets(ctx context.Context, server *dittov1.DittoServer) error {
+	if ref := server.Spec.Identity.JWTSecretRef; ref != nil {
+		if err := r.checkSecretKey(ctx, server.Namespace, *ref, "spec.identity.jwtSecretRef"); err != nil {
+			return err
+		}
 	}
 	if ref := server.Spec.Identity.Admin.PasswordSecretRef; ref != nil {
 		return r.checkSecretKey(ctx, server.Namespace, *ref, "spec.identity.admin.passwordSecretRef")
 	}
-	return r.ensureGeneratedSecret(ctx, server, generatedSecret{
-		name: adminSecretName(server), key: adminPasswordKey, component: componentAdminSecret, randomBytes: 24,
-	})
+	return nil
 }
 
 func (r *DittoServerReconciler) ensureGeneratedSecret(ctx context.Context, server *dittov1.DittoServer, want generatedSecret) error {

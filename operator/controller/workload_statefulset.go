@@ -57,7 +57,7 @@ func (r *DittoServerReconciler) reconcileStatefulSet(ctx context.Context, server
 			return nil, err
 		}
 	}
-	changed, err := applyIfChanged(ctx, r.Client, live, exists, desired, extractStatefulSet)
+	changed, err := applyIfChanged(ctx, r.Client, r.states.get(server.UID).applied, live, exists, desired, extractStatefulSet)
 	if err != nil {
 		return nil, fmt.Errorf("applying StatefulSet %s: %w", name, err)
 	}

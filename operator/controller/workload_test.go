@@ -116,7 +116,7 @@ var _ = Describe("Workload", func() {
 		settled := time.Now()
 		before := reconcileCount()
 		updateServer(ctx, ns, "fs1", func(s *dittov1.DittoServer) {
-			s.Annotations = map[string]string{"example.com/touch": "1"}
+			s.Annotations["example.com/touch"] = "1"
 		})
 		Eventually(reconcileCount).Should(BeNumerically(">", before))
 		Consistently(func() []string { return eventStrings(operatorWritesSince(ns, settled)) }).Should(BeEmpty())

@@ -162,7 +162,7 @@ func onPolicyReload(reconciler *controller.DittoServerReconciler, r networking.R
 	}
 	policyReloads.WithLabelValues("served").Inc()
 	if reconciler != nil {
-		reconciler.RequeueAll(context.Background())
+		reconciler.PolicyChanged(context.Background())
 	}
 }
 
