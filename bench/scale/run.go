@@ -127,12 +127,12 @@ func newScheme() (*runtime.Scheme, error) {
 type env struct {
 	cfg      *Config
 	n        int
-	cp       *controlPlane
+	cp       *kubetest.ControlPlane
 	client   client.Client
 	fleet    *fleet
 	tracker  *tracker
 	operator operatorUnderTest
-	audit    *auditLog
+	audit    *kubetest.AuditReader
 	// pids of kube-apiserver and etcd, 0 when not found.
 	apiserverPID, etcdPID int
 }
@@ -172,12 +172,12 @@ func runSize(ctx context.Context, cfg *Config, n int) (res *SizeResult, err erro
 	res.Setup.QuietSeconds = round2(time.Since(quietStart).Seconds())
 
 	steadyStart := time.Now()
-	setupWrites, err := e.audit.between(created, steadyStart)
+	setupWrites, err := e.audit.Between(created, steadyStart)
 	if err != nil {
 		return nil, err
 	}
 	res.Setup.OperatorWrites = len(setupWrites)
-	lateWrites, err := e.audit.between(quietStart, steadyStart)
+	lateWrites, err := e.audit.Between(quietStart, steadyStart)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func (e *env) start(ctx context.Context) error {
 	// The bench's own client is not rate-limited on the client side: it
 	// creates thousands of objects, and its user is exempt from API
 	// Priority and Fairness.
-	benchConfig := rest.CopyConfig(e.cp.config)
+	benchConfig := rest.CopyConfig(e.cp.Config)
 	benchConfig.QPS, benchConfig.Burst = -1, 0
 	if e.client, err = client.New(benchConfig, client.Options{Scheme: scheme}); err != nil {
 		return err
@@ -230,13 +230,15 @@ func (e *env) start(ctx context.Context) error {
 	if e.tracker, err = startTracker(ctx, benchConfig, scheme, e.cfg.WaveAdapter); err != nil {
 		return err
 	}
-	kubeconfig, err := e.cp.kubeconfigFile(OperatorUser, "system:masters")
+	kubeconfig, err := e.cp.KubeconfigFile(OperatorUser, "system:masters")
 	if err != nil {
 		return err
 	}
-	e.audit = &auditLog{path: e.cp.auditPath, user: OperatorUser}
+	if e.audit, err = e.cp.AuditReader(OperatorUser); err != nil {
+		return err
+	}
 	if e.cfg.ProfileDir != "" {
-		userConfig, err := e.cp.userConfig(OperatorUser, "system:masters")
+		userConfig, err := e.cp.UserConfig(OperatorUser, "system:masters")
 		if err != nil {
 			return err
 		}
@@ -244,7 +246,7 @@ func (e *env) start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-	} else if e.operator, err = startOperator(e.cfg.OperatorBin, kubeconfig, e.cp.dir, e.cfg.Concurrency, e.cfg.OperatorArgs); err != nil {
+	} else if e.operator, err = startOperator(e.cfg.OperatorBin, kubeconfig, e.cp.Dir(), e.cfg.Concurrency, e.cfg.OperatorArgs); err != nil {
 		return err
 	}
 	return e.operator.waitReady(ctx, time.Minute)
@@ -262,7 +264,7 @@ func (e *env) close() error {
 		e.fleet.close()
 	}
 	if e.cp != nil {
-		errs = append(errs, e.cp.stop())
+		errs = append(errs, e.cp.Stop())
 	}
 	return errors.Join(errs...)
 }
@@ -305,7 +307,7 @@ func (e *env) waitConverged(ctx context.Context, logf func(string, ...any)) erro
 func (e *env) waitQuiet(ctx context.Context, quiet, timeout time.Duration) (bool, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		last, err := e.audit.last()
+		last, err := e.audit.Last()
 		if err != nil {
 			return false, err
 		}
@@ -384,7 +386,7 @@ func (e *env) measureSteady(ctx context.Context, res *SizeResult) error {
 	s := &res.Steady
 	s.Intervals, s.WindowSeconds = cfg.SteadyIntervals, round2(window.Seconds())
 
-	writes, err := e.audit.between(from, to)
+	writes, err := e.audit.Between(from, to)
 	if err != nil {
 		return err
 	}
@@ -495,7 +497,7 @@ func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
 		return err
 	}
 	res.Resources.WaveCPUSeconds = round3((cpuOf(pid) - cpu0).Seconds())
-	writes, err := e.audit.between(start, end)
+	writes, err := e.audit.Between(start, end)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,13 @@ type Options struct {
 
 	// WebhookInstallOptions registers admission webhooks served by the test.
 	WebhookInstallOptions envtest.WebhookInstallOptions
+
+	// APIServerFlags are more kube-apiserver flags, for example a wider
+	// service-cluster-ip-range for a run with many Services.
+	APIServerFlags map[string]string
+
+	// StartTimeout bounds the start of each process (one minute when zero).
+	StartTimeout time.Duration
 }
 
 // ControlPlane is a running local control plane.
@@ -65,6 +72,10 @@ func Start(opts Options) (*ControlPlane, error) {
 	}
 	cp := &ControlPlane{dir: dir}
 	cp.Env = newEnvironment(assets, root, opts)
+	args := cp.Env.ControlPlane.GetAPIServer().Configure()
+	for flag, value := range opts.APIServerFlags {
+		args.Set(flag, value)
+	}
 	if opts.Audit {
 		if err := cp.configureAudit(); err != nil {
 			return nil, cp.cleanupAfter(err)
@@ -89,13 +100,17 @@ func newEnvironment(assets, root string, opts Options) *envtest.Environment {
 	if len(crds) == 0 {
 		crds = []string{filepath.Join(root, "operator", "config", "crd")}
 	}
+	timeout := opts.StartTimeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
 	return &envtest.Environment{
 		BinaryAssetsDirectory:    assets,
 		CRDDirectoryPaths:        crds,
 		ErrorIfCRDPathMissing:    true,
 		WebhookInstallOptions:    opts.WebhookInstallOptions,
-		ControlPlaneStartTimeout: 60 * time.Second,
-		ControlPlaneStopTimeout:  60 * time.Second,
+		ControlPlaneStartTimeout: timeout,
+		ControlPlaneStopTimeout:  time.Minute,
 	}
 }
 
@@ -130,6 +145,9 @@ func (cp *ControlPlane) UserConfig(name string, groups ...string) (*rest.Config,
 	}
 	return user.Config(), nil
 }
+
+// Dir is the control plane's work folder, removed by Stop.
+func (cp *ControlPlane) Dir() string { return cp.dir }
 
 // KubeconfigFile writes a kubeconfig for the user to the control plane's
 // folder and returns its path.
