@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -112,11 +113,39 @@ func LocalEnv(ctr *corev1.Container, namespace, pod string) ([]string, error) {
 			out = append(out, e.Name+"="+namespace)
 		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":
 			out = append(out, e.Name+"="+pod)
+		case e.ValueFrom.ResourceFieldRef != nil:
+			value, err := resourceValue(ctr, e.ValueFrom.ResourceFieldRef)
+			if err != nil {
+				return nil, fmt.Errorf("the operator container's variable %s: %w", e.Name, err)
+			}
+			out = append(out, e.Name+"="+value)
 		default:
 			return nil, fmt.Errorf("the operator container's variable %s comes from a source a local run does not emulate", e.Name)
 		}
 	}
 	return out, nil
+}
+
+// resourceValue is what the kubelet gives a resourceFieldRef variable: the
+// container's request or limit, in units of the divisor (1 by default).
+func resourceValue(ctr *corev1.Container, ref *corev1.ResourceFieldSelector) (string, error) {
+	kind, name, ok := strings.Cut(ref.Resource, ".")
+	if !ok {
+		return "", fmt.Errorf("resource %q is not <requests|limits>.<name>", ref.Resource)
+	}
+	list := ctr.Resources.Limits
+	if kind == "requests" {
+		list = ctr.Resources.Requests
+	}
+	quantity, ok := list[corev1.ResourceName(name)]
+	if !ok {
+		return "", fmt.Errorf("the container sets no %s", ref.Resource)
+	}
+	divisor := ref.Divisor.Value()
+	if divisor == 0 {
+		divisor = 1
+	}
+	return strconv.FormatInt((quantity.Value()+divisor-1)/divisor, 10), nil
 }
 
 // Volume is a Secret or ConfigMap volume the operator container mounts.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 func TestProjectionSwapsDataAtomically(t *testing.T) {
@@ -69,7 +70,9 @@ func TestLocalArgs(t *testing.T) {
 		Env: []corev1.EnvVar{
 			{Name: "MODE", Value: "x"},
 			{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}},
+			{Name: "GOMEMLIMIT", ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.memory"}}},
 		},
+		Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")}},
 	}
 	args, err := LocalArgs(ctr,
 		map[string]string{"metrics-bind-address": "127.0.0.1:1", "health-probe-bind-address": "127.0.0.1:2", "webhook-port": "3", "webhook-host": "127.0.0.1"},
@@ -96,7 +99,7 @@ func TestLocalArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"MODE=x", "POD_NAMESPACE=dittofs-system"}; !slices.Equal(env, want) {
+	if want := []string{"MODE=x", "POD_NAMESPACE=dittofs-system", "GOMEMLIMIT=268435456"}; !slices.Equal(env, want) {
 		t.Errorf("LocalEnv = %v, want %v", env, want)
 	}
 }
