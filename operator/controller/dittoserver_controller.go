@@ -334,10 +334,12 @@ var deletionPredicate = predicate.Funcs{
 // CacheOptions limits the manager's cache to the objects the operator
 // manages: watching every Secret, Service and StatefulSet of the cluster
 // would cost memory in proportion to the whole cluster, and would put every
-// Secret's content in the operator's memory.
+// Secret's content in the operator's memory. Cached objects keep only the
+// operator's own managedFields entries, the only ones it reads.
 func CacheOptions() cache.Options {
 	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{dittov1.LabelManagedBy: dittov1.ManagedBy})}
 	return cache.Options{
+		DefaultTransform: keepOwnManagedFields,
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.ConfigMap{}:           managed,
 			&corev1.Secret{}:              managed,
@@ -346,4 +348,24 @@ func CacheOptions() cache.Options {
 			&networkingv1.NetworkPolicy{}: managed,
 		},
 	}
+}
+
+// keepOwnManagedFields drops the managedFields entries of other field
+// managers from an object entering the cache. The operator compares only its
+// own fields (see applyIfChanged); the others' entries, such as the
+// StatefulSet controller's status updates, would be kept for nothing.
+func keepOwnManagedFields(obj any) (any, error) {
+	o, ok := obj.(metav1.Object)
+	if !ok {
+		return obj, nil
+	}
+	fields := o.GetManagedFields()
+	kept := fields[:0]
+	for _, f := range fields {
+		if f.Manager == FieldOwner {
+			kept = append(kept, f)
+		}
+	}
+	o.SetManagedFields(kept)
+	return obj, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -41,10 +43,20 @@ func newScheme() (*runtime.Scheme, error) {
 	return scheme, nil
 }
 
+// defaultGCPercent is the garbage collector's target when GOGC is not set.
+// An operator runs in every cluster and spends little CPU between polls
+// (about 1.5 ms per DittoServer per interval), so it trades a little more
+// collection for a heap that grows to 1.5 rather than 2 times its live data:
+// about 15 MiB less at 200 DittoServers (see README, Performance).
+const defaultGCPercent = 50
+
 func runOperator(args []string) error {
 	o, err := parseOptions(args)
 	if err != nil {
 		return err
+	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
 	setupLog := ctrl.Log.WithName("setup")
