@@ -41,7 +41,6 @@ func (r *DittoServerReconciler) applyAdapterObjects(ctx context.Context, server 
 	}
 	errs = multierror.Append(errs, r.deleteStaleServices(ctx, server, keep, plan))
 	errs = multierror.Append(errs, r.applyNetworkPolicies(ctx, server, plan))
-	errs = multierror.Append(errs, r.deleteStaleNetworkPolicies(ctx, server, plan))
 	managedObjects.WithLabelValues(server.Namespace, server.Name, "Service").Set(float64(len(services)))
 	return services, errs.ErrorOrNil()
 }
@@ -222,7 +221,8 @@ func whyStale(adapter string, plan *adapterPlan) string {
 	return "adapter stopped"
 }
 
-// applyNetworkPolicies makes the NetworkPolicies match the plan.
+// applyNetworkPolicies makes the NetworkPolicies match the plan: it applies
+// the decided ones, then deletes those the plan no longer has.
 func (r *DittoServerReconciler) applyNetworkPolicies(ctx context.Context, server *dittov1.DittoServer, plan *adapterPlan) error {
 	var errs *multierror.Error
 	keep := map[string]bool{}
@@ -237,16 +237,13 @@ func (r *DittoServerReconciler) applyNetworkPolicies(ctx context.Context, server
 		r.eventForChange(server, op, named[networkingv1.NetworkPolicy](server.Namespace, key.Name), "admitted ports or peers changed")
 	}
 	managedObjects.WithLabelValues(server.Namespace, server.Name, "NetworkPolicy").Set(float64(len(keep)))
+	errs = multierror.Append(errs, r.deleteStaleNetworkPolicies(ctx, server, keep))
 	return errs.ErrorOrNil()
 }
 
-// deleteStaleNetworkPolicies deletes the NetworkPolicies of server the plan
-// no longer has.
-func (r *DittoServerReconciler) deleteStaleNetworkPolicies(ctx context.Context, server *dittov1.DittoServer, plan *adapterPlan) error {
-	keep := map[string]bool{}
-	for _, p := range plan.rendered.NetworkPolicies {
-		keep[*p.Name] = true
-	}
+// deleteStaleNetworkPolicies deletes the NetworkPolicies of server whose
+// names are not in keep.
+func (r *DittoServerReconciler) deleteStaleNetworkPolicies(ctx context.Context, server *dittov1.DittoServer, keep map[string]bool) error {
 	var list networkingv1.NetworkPolicyList
 	if err := r.List(ctx, &list, ownedListOptions(server)...); err != nil {
 		return fmt.Errorf("listing NetworkPolicies: %w", err)
