@@ -1,80 +1,37 @@
 # Default deny and warning messages. A non-empty deny refuses the whole
-# decision: the operator applies nothing and reports the messages. Each check
-# starts with a condition that is false, and cheap, for a sound input.
+# decision: the operator applies nothing and reports the messages.
+#
+# What concerns unusual inputs sits behind one test, sound, that holds, and
+# is cheap, for the common input.
 package dittofs.networking
 
-deny contains msg if some msg in custom_deny
-
-warnings contains msg if some msg in custom_warnings
+import data.dittofs.networking.lib
 
 deny contains msg if {
-	not input.apiVersion == api_version
+	some pkg
+	some m in data.dittofs.networking.custom[pkg].deny
+	msg := _prefixed(pkg, m)
+}
+
+warnings contains msg if {
+	some pkg
+	some m in data.dittofs.networking.custom[pkg].warnings
+	msg := _prefixed(pkg, m)
+}
+
+deny contains msg if {
+	not input.apiVersion == "networking.dittofs.io/v1" # api_version, spelled out: cheaper than a rule
 	msg := sprintf("unsupported policy input apiVersion %v: this bundle reads %s", [object.get(input, "apiVersion", "(none)"), api_version])
 }
 
 deny contains msg if {
-	has_duplicate_adapter_types
-	types := [a.type | some a in input.adapters]
-	dups := {t | some t in types; count([x | some x in types; x == t]) > 1}
-	msg := sprintf("the DittoFS API reported adapter types %v more than once", [sort(dups)])
+	not sound
+	some msg in unsound_deny
 }
 
-deny contains msg if {
-	some a in input.adapters
-	a.port > 65535
-	a.enabled
-	a.running
-	msg := sprintf("adapter %q reports port %v, outside 1-65535", [a.type, a.port])
-}
-
-deny contains msg if {
-	some a in input.adapters
-	a.port < 0
-	a.enabled
-	a.running
-	msg := sprintf("adapter %q reports port %v, outside 1-65535", [a.type, a.port])
-}
-
-deny contains msg if {
-	some p in plans
-	p.name == ""
-	msg := sprintf("adapterService.nameTemplate %q gives adapter %q no valid name: a DNS-1035 label needs a letter", [input.adapterService.nameTemplate, p.adapter])
-}
-
-_names := {p.name | some p in plans}
-
-deny contains msg if {
-	count(_names) != count(plans)
-	some name in _names
-	name != ""
-	adapters := sort([p.adapter | some p in plans; p.name == name])
-	count(adapters) > 1
-	msg := sprintf("adapters %v would all get the name %q: adapterService.nameTemplate must include {adapter}", [adapters, name])
-}
-
-deny contains msg if {
-	ports := {p.port | some p in plans}
-	count(ports) != count(plans)
-	some port in ports
-	adapters := sort([p.adapter | some p in plans; p.port == port])
-	count(adapters) > 1
-	msg := sprintf("adapters %v all report port %d: a port serves one adapter", [adapters, port])
-}
-
-deny contains msg if {
-	names := {p.portName | some p in plans}
-	count(names) != count(plans)
-	some name in names
-	adapters := sort([p.adapter | some p in plans; p.portName == name])
-	count(adapters) > 1
-	msg := sprintf("adapter types %v all give the port name %q", [adapters, name])
-}
-
-deny contains msg if {
-	api_object_name in _names
-	some p in plans
-	p.name == api_object_name
-	msg := sprintf("adapter %q would get the name %q of the control-plane API Service and NetworkPolicy: change adapterService.nameTemplate", [p.adapter, p.name])
+warnings contains msg if {
+	not sound
+	some msg in unsound_warnings
 }
 
 deny contains msg if {
@@ -84,13 +41,93 @@ deny contains msg if {
 	msg := sprintf("adapter %q would get a %s Service; this platform allows %v", [p.adapter, p.serviceType, allowed])
 }
 
-deny contains msg if {
+warnings contains msg if {
+	some p in plans
+	p.portDefaulted
+	object.get(settings, "warnDefaultedPorts", true)
+	msg := sprintf("adapter %q: the DittoFS API reported port 0, so the type's default port %d is assumed", [p.adapter, p.port])
+}
+
+warnings contains msg if {
+	object.filter(input.adapterService, ["loadBalancerClass", "loadBalancerSourceRanges", "externalTrafficPolicy"]) != {"loadBalancerClass": "", "loadBalancerSourceRanges": [], "externalTrafficPolicy": ""}
+	some field, types in type_scoped_fields
+	not input.adapterService[field] in {"", []}
+	some p in plans
+	not p.serviceType in types
+	msg := sprintf("adapterService.%s applies to %v Services only: the %s Service of adapter %q ignores it", [field, sort(types), p.serviceType, p.adapter])
+}
+
+# sound holds for the common input: every adapter has a plan of the common
+# kind (named as rendered), no two plans claim the same name, port or port
+# name, none takes the name of the API objects, and no platform package
+# shapes an adapter. The messages of unsound_deny and unsound_warnings are
+# then all empty, and are not looked for.
+sound if {
+	count(_plans_as_named) == count(input.adapters)
+	claims := {c | some p in _plans_as_named; some c in p.claims}
+	count(claims) == 3 * count(_plans_as_named)
+	not ["name", api_object_name] in claims
+	count(_custom_shaping) == 0
+}
+
+unsound_deny contains msg if some msg in unpublished_deny
+
+unsound_deny contains msg if some msg in _duplicate_types_deny
+
+# A type listed twice makes its plans collide: the duplicate is the message.
+unsound_deny contains msg if {
+	not duplicate_types
+	some msg in _collisions
+}
+
+unsound_deny contains msg if {
 	some adapter, types in custom_service_types
 	count(types) > 1
 	msg := sprintf("platform packages force different Service types %v on adapter %q", [sort(types), adapter])
 }
 
-warnings contains msg if {
+unsound_warnings contains msg if some msg in unpublished_warnings
+
+unsound_warnings contains msg if {
+	some p in _renamed_plans
+	p.name != p.renderedName
+	msg := sprintf("the Service name %q of adapter %q became %q to be a valid DNS-1035 label", [p.renderedName, p.adapter, p.name])
+}
+
+unsound_warnings contains msg if {
+	some [kind, adapter, key, values] in custom_conflicts
+	msg := sprintf("platform packages set the %s %q of adapter %q to different values %v: the last package by name wins", [kind, key, adapter, values])
+}
+
+# Adapters without a plan: why each one gets nothing.
+
+unpublished_deny contains msg if {
+	some a in input.adapters
+	a.enabled
+	a.running
+	a.port < 0
+	msg := sprintf("adapter %q reports port %v, outside 1-65535", [a.type, a.port])
+}
+
+unpublished_deny contains msg if {
+	some a in input.adapters
+	a.enabled
+	a.running
+	a.port > 65535
+	msg := sprintf("adapter %q reports port %v, outside 1-65535", [a.type, a.port])
+}
+
+unpublished_deny contains msg if {
+	some a in input.adapters
+	a.enabled
+	a.running
+	a.port >= 1
+	a.port <= 65535
+	lib.service_name(input.adapterService.nameTemplate, input.server.name, a.type) == ""
+	msg := sprintf("adapterService.nameTemplate %q gives adapter %q no valid name: a DNS-1035 label needs a letter", [input.adapterService.nameTemplate, a.type])
+}
+
+unpublished_warnings contains msg if {
 	some a in input.adapters
 	template := _state_warnings[[a.enabled, a.running]]
 	msg := sprintf(template, [a.type])
@@ -102,7 +139,7 @@ _state_warnings := {
 	[false, true]: "adapter %q is running but disabled: it gets no Service, NetworkPolicy or container port",
 }
 
-warnings contains msg if {
+unpublished_warnings contains msg if {
 	some a in input.adapters
 	a.port == 0
 	a.enabled
@@ -110,30 +147,53 @@ warnings contains msg if {
 	msg := sprintf("adapter %q runs on an unknown port (the API reported 0 and its type has no known default): it gets no Service, NetworkPolicy or container port", [a.type])
 }
 
-warnings contains msg if {
-	some p in plans
-	p.portDefaulted
-	object.get(settings, "warnDefaultedPorts", true)
-	msg := sprintf("adapter %q: the DittoFS API reported port 0, so the type's default port %d is assumed", [p.adapter, p.port])
+_duplicate_types_deny contains msg if {
+	duplicate_types
+	types := [a.type | some a in input.adapters]
+	dups := {t | some t in types; count([x | some x in types; x == t]) > 1}
+	msg := sprintf("the DittoFS API reported adapter types %v more than once", [sort(dups)])
 }
 
-warnings contains msg if {
-	some rendered, name in sanitized_names
-	name != ""
-	some p in plans
-	p.renderedName == rendered
-	msg := sprintf("the Service name %q of adapter %q became %q to be a valid DNS-1035 label", [rendered, p.adapter, name])
+# duplicate_types holds when the input lists an adapter type more than once.
+# Which entry is true is then unclear, and the decision is denied.
+duplicate_types if count(input.adapters) != count({a.type | some a in input.adapters})
+
+# Plans that collide: two adapters would share an object.
+
+_collisions contains msg if {
+	some name in {p.name | some p in plans}
+	adapters := sort([p.adapter | some p in plans; p.name == name])
+	count(adapters) > 1
+	msg := sprintf("adapters %v would all get the name %q: adapterService.nameTemplate must include {adapter}", [adapters, name])
 }
 
-warnings contains msg if {
-	some field, types in type_scoped_fields
-	not input.adapterService[field] in {"", []}
-	some p in plans
-	not p.serviceType in types
-	msg := sprintf("adapterService.%s applies to %v Services only: the %s Service of adapter %q ignores it", [field, sort(types), p.serviceType, p.adapter])
+# _claimants are the plans and the adapters that would have one but for a
+# valid name: they still claim their port and port name.
+_claimants := array.concat(plans, [{"adapter": a.type, "port": a.port, "portName": lib.port_name(a.type)} |
+	some a in input.adapters
+	a.enabled
+	a.running
+	a.port >= 1
+	a.port <= 65535
+	lib.service_name(input.adapterService.nameTemplate, input.server.name, a.type) == ""
+])
+
+_collisions contains msg if {
+	some port in {p.port | some p in _claimants}
+	adapters := sort([p.adapter | some p in _claimants; p.port == port])
+	count(adapters) > 1
+	msg := sprintf("adapters %v all report port %d: a port serves one adapter", [adapters, port])
 }
 
-warnings contains msg if {
-	some [kind, adapter, key, values] in custom_conflicts
-	msg := sprintf("platform packages set the %s %q of adapter %q to different values %v: the last package by name wins", [kind, key, adapter, values])
+_collisions contains msg if {
+	some name in {p.portName | some p in _claimants}
+	adapters := sort([p.adapter | some p in _claimants; p.portName == name])
+	count(adapters) > 1
+	msg := sprintf("adapter types %v all give the port name %q", [adapters, name])
+}
+
+_collisions contains msg if {
+	some p in plans
+	p.name == api_object_name
+	msg := sprintf("adapter %q would get the name %q of the control-plane API Service and NetworkPolicy: change adapterService.nameTemplate", [p.adapter, p.name])
 }

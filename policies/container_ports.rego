@@ -2,4 +2,4 @@
 # control-plane port belongs to the workload and is not part of the decision.
 package dittofs.networking
 
-container_ports := [{"name": p.portName, "containerPort": p.port, "protocol": "TCP"} | some p in plans]
+container_ports := [p.containerPort | some p in plans]

@@ -15,9 +15,10 @@ test_container_port_names_are_sanitized if {
 	networking.container_ports == [{"name": "nfs-version-fou", "containerPort": 12049, "protocol": "TCP"}] with input as inp
 }
 
-test_container_ports_do_not_need_a_service_name if {
+test_no_container_port_without_a_valid_name if {
 	inp := patched({"adapterService": {"nameTemplate": "{adapter}"}, "adapters": [object.union(nfs, {"type": "9"})]})
-	networking.container_ports == [{"name": "p-9", "containerPort": 12049, "protocol": "TCP"}] with input as inp
+	networking.container_ports == [] with input as inp
+	count(networking.deny) == 1 with input as inp
 }
 
 test_no_container_ports_without_adapters if {

@@ -5,11 +5,18 @@
 # after its guardrails. Platform modules extend it through the rules described
 # in extensions.rego and README.md; they never redefine the rules below.
 #
-# The operator evaluates this policy at every adapter poll of every
-# DittoServer, so the common path calls built-in functions only: a user
-# function call costs several times a built-in's. Values that do not depend
-# on the adapter are computed once, and names are sanitized only when they
-# are not valid already.
+# The operator evaluates this policy whenever the adapters of a DittoServer
+# change. OPA's evaluator spends about a microsecond per expression, a couple
+# per rule it evaluates and several per call of a user function, so the
+# common path (valid names, every adapter published, no platform module
+# naming an adapter) is kept short:
+#
+#   - everything an adapter gets is built in one pass over the adapters, from
+#     local variables, with built-in functions only;
+#   - what does not depend on the adapter (its "shape": Service type and
+#     fields, annotations, labels, peers) is computed once per evaluation;
+#   - the unusual cases (a name to fix, an adapter left out, a collision)
+#     are handled by rules that a single cheap test keeps from running.
 package dittofs.networking
 
 import data.dittofs.networking.lib
@@ -18,81 +25,121 @@ import data.dittofs.networking.lib
 api_version := "networking.dittofs.io/v1"
 
 # decision is everything the operator publishes for one DittoServer. Lists
-# follow the adapters' order; the operator sorts them by name.
+# come in no particular order: the operator sorts them by name.
 decision := {
-	"services": services,
+	"services": [p.service | some p in plans], # services
 	"networkPolicies": network_policies,
-	"containerPorts": container_ports,
+	"containerPorts": [p.containerPort | some p in plans], # container_ports
 	"deny": sort(deny),
 	"warnings": sort(warnings),
 }
 
-# plans hold one entry per published adapter: enabled, running, and on a port
-# DittoFS listens on. An adapter on port 0 (an unknown type without a default)
-# gets nothing: no object may point at a port nobody listens on. Nothing is
-# published while the input lists a type twice, since it is then unclear which
-# entry is true (checks.rego denies it).
+# plans hold one entry per published adapter: enabled, running, on a port in
+# 1-65535 and with a valid name. No object may point at a port nobody listens
+# on, so an adapter on port 0 (an unknown type without a default) gets
+# nothing. checks.rego explains every adapter left out.
 #
-# name is the adapter's Service and NetworkPolicy name ("" when the template
-# leaves nothing valid, which is denied), portName its Service and container
-# port name, serviceType the type of its Service.
-plans := [plan |
-	not has_duplicate_adapter_types
+# A plan carries the adapter's Service, NetworkPolicy and container port, and
+# what they were made from: name (of the Service and NetworkPolicy),
+# renderedName (the name template filled in, before it was made valid),
+# portName (of the Service and container port) and serviceType. claims are
+# what no other plan may have: the name, the port and the port name.
+plans := _plans_as_named if {
+	count(_plans_as_named) == count(input.adapters)
+} else := array.concat(_plans_as_named, _renamed_plans)
+
+# _plans_as_named are the plans of the adapters whose rendered name and type
+# are valid names already: the common case, built inline.
+_plans_as_named := [{
+	"adapter": type,
+	"port": port,
+	"portDefaulted": a.portDefaulted,
+	"renderedName": name,
+	"name": name,
+	"portName": type,
+	"serviceType": shape.serviceType,
+	"service": object.union(shape.service, {
+		"name": name,
+		"adapter": type,
+		"ports": [{"name": type, "port": port, "targetPort": port, "protocol": "TCP"}],
+	}),
+	"networkPolicy": {
+		"name": name,
+		"adapter": type,
+		"role": "adapter",
+		"ingress": [{"ports": [{"port": port, "protocol": "TCP"}], "from": shape.from}],
+	},
+	"containerPort": {"name": type, "containerPort": port, "protocol": "TCP"},
+	"claims": [["name", name], ["port", port], ["portName", type]],
+} |
+	template := replace(input.adapterService.nameTemplate, "{instance}", input.server.name)
+	shapes := _shapes
+	default_shape := _default_shape
+	some a in input.adapters
+	a.enabled
+	a.running
+	port := a.port
+	port >= 1
+	port <= 65535
+	type := a.type
+	name := replace(template, "{adapter}", type)
+	regex.match(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`, name)
+	count(type) <= 15
+	regex.match(`^[a-z](-?[a-z0-9])*$`, type)
+	shape := object.get(shapes, type, default_shape)
+]
+
+# _renamed_plans are the plans of the adapters whose rendered name or type had
+# to be made valid. They are looked for only when some adapter has no plan
+# of the common kind.
+_renamed_plans := [plan(a, rendered, name, port_name) |
+	template := replace(input.adapterService.nameTemplate, "{instance}", input.server.name)
 	some a in input.adapters
 	a.enabled
 	a.running
 	a.port >= 1
 	a.port <= 65535
-	rendered := rendered_names[a.type]
-	plan := {
-		"adapter": a.type,
-		"port": a.port,
-		"portDefaulted": a.portDefaulted,
-		"renderedName": rendered,
-		"name": object.get(sanitized_names, rendered, rendered),
-		"portName": object.get(sanitized_port_names, a.type, a.type),
-		"serviceType": object.get(adapter_service_types, a.type, input.adapterService.type),
-	}
+	rendered := replace(template, "{adapter}", a.type)
+	not _valid_names(rendered, a.type)
+	name := lib.dns1035_label(rendered)
+	name != ""
+	port_name := lib.port_name(a.type)
 ]
 
-has_duplicate_adapter_types if count(input.adapters) != count({a.type | some a in input.adapters})
-
-# rendered_names is adapterService.nameTemplate filled for each adapter type.
-rendered_names := {a.type: replace(replace(input.adapterService.nameTemplate, "{instance}", input.server.name), "{adapter}", a.type) |
-	some a in input.adapters
+# plan is the plan of adapter a named name (rendered before it was made
+# valid) with port name port_name: what _plans_as_named builds inline.
+plan(a, rendered, name, port_name) := {
+	"adapter": a.type,
+	"port": a.port,
+	"portDefaulted": a.portDefaulted,
+	"renderedName": rendered,
+	"name": name,
+	"portName": port_name,
+	"serviceType": shape.serviceType,
+	"service": object.union(shape.service, {
+		"name": name,
+		"adapter": a.type,
+		"ports": [{"name": port_name, "port": a.port, "targetPort": a.port, "protocol": "TCP"}],
+	}),
+	"networkPolicy": {
+		"name": name,
+		"adapter": a.type,
+		"role": "adapter",
+		"ingress": [{"ports": [{"port": a.port, "protocol": "TCP"}], "from": shape.from}],
+	},
+	"containerPort": {"name": port_name, "containerPort": a.port, "protocol": "TCP"},
+	"claims": [["name", name], ["port", a.port], ["portName", port_name]],
+} if {
+	shape := object.get(_shapes, a.type, _default_shape)
 }
 
-# sanitized_names maps every rendered name that is not a valid DNS-1035 label
-# to the label lib.dns1035_label makes of it.
-sanitized_names := {name: lib.dns1035_label(name) |
-	some name in rendered_names
-	not regex.match(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`, name)
-}
-
-# sanitized_port_names maps every adapter type that is not a valid port name
-# to the name lib.port_name makes of it.
-sanitized_port_names := {a.type: lib.port_name(a.type) |
-	some a in input.adapters
-	not a.type in _valid_port_names
-}
-
-_valid_port_names contains a.type if {
-	some a in input.adapters
-	count(a.type) <= 15
-	regex.match(`^[a-z](-?[a-z0-9])*$`, a.type)
-}
-
-# adapter_service_types are the per-adapter Service types: a type forced by
-# platform packages when they agree (checks.rego denies disagreements), else
-# the DittoServer's override. Other adapters get adapterService.type.
-adapter_service_types := object.union(override_service_types, forced_service_types)
-
-override_service_types := {adapter: o.type | some adapter, o in input.adapterService.overrides; o.type != ""}
-
-forced_service_types := {adapter: type |
-	some adapter, types in custom_service_types
-	count(types) == 1
-	some type in types
+# _valid_names holds when the rendered Service name is a DNS-1035 label and
+# the adapter type a port name that lib.port_name keeps as it is: the test of
+# _plans_as_named (which spells it out, a call costing more than the test).
+_valid_names(rendered, type) if {
+	regex.match(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`, rendered)
+	count(type) <= 15
+	regex.match(`^[a-z](-?[a-z0-9])*$`, type)
 }
 
 # api_object_name is the name of the control-plane API Service (owned by the

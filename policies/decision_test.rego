@@ -1,6 +1,7 @@
 package dittofs.networking_test
 
 import data.dittofs.networking
+import data.dittofs.networking.lib
 
 # Fixtures shared by the tests of package dittofs.networking.
 
@@ -87,10 +88,31 @@ test_decision_lists_follow_the_adapters if {
 
 test_plans_hold_what_objects_need if {
 	inp := patched({"adapterService": {"overrides": {"smb": {"type": "NodePort", "annotations": {}}}}, "adapters": [nfs, object.union(smb, {"type": "SMB_3", "portDefaulted": true})]})
-	networking.plans == [
-		{"adapter": "nfs", "port": 12049, "portDefaulted": false, "renderedName": "fs1-nfs", "name": "fs1-nfs", "portName": "nfs", "serviceType": "LoadBalancer"},
-		{"adapter": "SMB_3", "port": 1445, "portDefaulted": true, "renderedName": "fs1-SMB_3", "name": "fs1-smb-3", "portName": "smb-3", "serviceType": "LoadBalancer"},
-	] with input as inp
+	ps := networking.plans with input as inp
+	[[p.adapter, p.port, p.portDefaulted, p.renderedName, p.name, p.portName, p.serviceType] | some p in ps] == [
+		["nfs", 12049, false, "fs1-nfs", "fs1-nfs", "nfs", "LoadBalancer"],
+		["SMB_3", 1445, true, "fs1-SMB_3", "fs1-smb-3", "smb-3", "LoadBalancer"],
+	]
+	ps[1].service == {
+		"name": "fs1-smb-3", "adapter": "SMB_3", "type": "LoadBalancer", "annotations": {}, "labels": {},
+		"loadBalancerClass": "", "externalTrafficPolicy": "", "loadBalancerSourceRanges": [],
+		"ports": [{"name": "smb-3", "port": 1445, "targetPort": 1445, "protocol": "TCP"}],
+	}
+	ps[1].networkPolicy == {
+		"name": "fs1-smb-3", "adapter": "SMB_3", "role": "adapter",
+		"ingress": [{"ports": [{"port": 1445, "protocol": "TCP"}], "from": []}],
+	}
+	ps[1].containerPort == {"name": "smb-3", "containerPort": 1445, "protocol": "TCP"}
+	ps[1].claims == [["name", "fs1-smb-3"], ["port", 1445], ["portName", "smb-3"]]
+}
+
+# A plan is the same whether it was built inline (valid names) or by plan
+# (names to fix): the two paths must not drift apart.
+test_renamed_plans_are_built_like_the_others if {
+	inp := patched({"adapterService": {"overrides": {"smb": {"type": "NodePort", "annotations": {"o": "1"}}}}, "adapters": [smb]})
+	named := networking.plans[0] with input as inp
+	renamed := networking.plan(smb, "fs1-smb", "fs1-smb", "smb") with input as inp
+	named == renamed
 }
 
 test_plans_need_enabled_running_and_a_port if {
@@ -101,34 +123,66 @@ test_plans_need_enabled_running_and_a_port if {
 		{"type": "b", "port": 0, "enabled": true, "running": true, "portDefaulted": false},
 		{"type": "c", "port": 70000, "enabled": true, "running": true, "portDefaulted": false},
 		{"type": "d", "port": 65535, "enabled": true, "running": true, "portDefaulted": false},
+		{"type": "E", "port": 2, "enabled": true, "running": true, "portDefaulted": false},
 	]
-	[p.adapter | some p in networking.plans] == ["nfs", "d"] with input as with_adapters(adapters)
+	[p.adapter | some p in networking.plans] == ["nfs", "d", "E"] with input as with_adapters(adapters)
 }
 
-test_plans_empty_when_types_repeat if {
-	networking.plans == [] with input as with_adapters([nfs, nfs, smb])
-	networking.has_duplicate_adapter_types with input as with_adapters([nfs, nfs])
-	not networking.has_duplicate_adapter_types with input as with_adapters([nfs, smb])
+test_types_that_repeat_are_denied if {
+	d := networking.decision with input as with_adapters([nfs, nfs, smb])
+	d.deny == [`the DittoFS API reported adapter types ["nfs"] more than once`]
+	networking.duplicate_types with input as with_adapters([nfs, nfs])
+	not networking.duplicate_types with input as with_adapters([nfs, smb])
 }
 
-test_rendered_names_follow_the_template if {
-	networking.rendered_names == {"nfs": "fs1-nfs", "smb": "fs1-smb"} with input as with_adapters([nfs, smb])
-	networking.rendered_names == {"nfs": "share-nfs"} with input as patched({"adapterService": {"nameTemplate": "share-{adapter}"}})
+test_names_follow_the_template if {
+	[p.name | some p in networking.plans] == ["fs1-nfs", "fs1-smb"] with input as with_adapters([nfs, smb])
+	[p.name | some p in networking.plans] == ["share-nfs"] with input as patched({"adapterService": {"nameTemplate": "share-{adapter}"}})
 }
 
-test_sanitized_names_only_for_invalid_names if {
-	networking.sanitized_names == {} with input as with_adapters([nfs, smb])
-	networking.sanitized_names == {"fs1_nfs": "fs1-nfs"} with input as patched({"adapterService": {"nameTemplate": "{instance}_{adapter}"}})
+test_only_invalid_names_are_changed if {
+	networking._renamed_plans == [] with input as with_adapters([nfs, smb])
+	ps := networking.plans with input as patched({"adapterService": {"nameTemplate": "{instance}_{adapter}"}})
+	[[p.renderedName, p.name] | some p in ps] == [["fs1_nfs", "fs1-nfs"]]
 }
 
-test_sanitized_port_names_only_for_invalid_names if {
-	networking.sanitized_port_names == {} with input as with_adapters([nfs, object.union(smb, {"type": "nfs-v4"})])
-	networking.sanitized_port_names == {"NFS_V4": "nfs-v4", "a--b": "a-b", "9p": "9p", "averyveryverylongone": "averyveryverylo"} with input as with_adapters([
-		object.union(nfs, {"type": "NFS_V4"}),
-		object.union(nfs, {"type": "a--b"}),
-		object.union(nfs, {"type": "9p"}),
-		object.union(nfs, {"type": "averyveryverylongone"}),
+test_only_invalid_port_names_are_changed if {
+	[p.portName | some p in networking.plans] == ["nfs", "nfs-v4"] with input as with_adapters([nfs, object.union(smb, {"type": "nfs-v4"})])
+	inp := with_adapters([
+		object.union(nfs, {"type": "NFS_V4", "port": 1}),
+		object.union(nfs, {"type": "a--b", "port": 2}),
+		object.union(nfs, {"type": "9p", "port": 3}),
+		object.union(nfs, {"type": "averyveryverylongone", "port": 4}),
 	])
+	{[p.adapter, p.portName] | some p in networking.plans} == {
+		["NFS_V4", "nfs-v4"], ["a--b", "a-b"], ["9p", "9p"], ["averyveryverylongone", "averyveryverylo"],
+	} with input as inp
+}
+
+# _valid_names may send a name the library would keep to the slow path (a
+# type starting with a digit), never the other way round.
+test_valid_names_are_kept_by_the_library if {
+	every c in [["fs1-nfs", "nfs"], ["fs1-nfs-v4", "nfs-v4"], ["a", "smb3"]] {
+		[rendered, type] := c
+		networking._valid_names(rendered, type)
+		lib.dns1035_label(rendered) == rendered
+		lib.port_name(type) == type
+	}
+	every c in [["Fs1", "nfs"], ["fs1", "NFS"], ["fs1", "a--b"], ["fs1", "averyveryverylongone"], ["fs1", "nfs-"], ["fs1_x", "nfs"]] {
+		[rendered, type] := c
+		not networking._valid_names(rendered, type)
+		[lib.dns1035_label(rendered), lib.port_name(type)] != [rendered, type]
+	}
+}
+
+test_sound_rules_out_collisions_and_unpublished_adapters if {
+	networking.sound with input as with_adapters([nfs, smb])
+	networking.sound with input as with_adapters([])
+	not networking.sound with input as with_adapters([nfs, object.union(smb, {"running": false})])
+	not networking.sound with input as with_adapters([nfs, object.union(smb, {"port": 12049})])
+	not networking.sound with input as with_adapters([nfs, object.union(smb, {"type": "api"})])
+	not networking.sound with input as patched({"adapterService": {"nameTemplate": "{instance}"}, "adapters": [nfs, smb]})
+	not networking.sound with input as base_input with data.dittofs.networking.custom as {"p": {"service_labels": {"nfs": {"a": "b"}}}}
 }
 
 test_adapter_service_types if {

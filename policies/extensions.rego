@@ -22,62 +22,60 @@ package dittofs.networking
 
 # Every reference into data.dittofs.networking.custom names its rule
 # explicitly: a variable rule name would make the shaping rules depend on the
-# packages' deny rules, which read the shaped objects (a recursion). Each kind
-# of rule is read once per evaluation into an object keyed by adapter.
+# packages' deny rules, which read the shaped objects (a recursion).
 
-# custom_service_annotations merges, per adapter, every package's annotations
-# in package name order.
-custom_service_annotations := {adapter: object.union_n([x | some [_, a, x] in _annotation_entries; a == adapter]) |
-	some [_, adapter, _] in _annotation_entries
-}
-
-_annotation_entries := sort([[pkg, adapter, x] |
+# _custom_shaping holds an entry [rule, package, adapter, value] for every
+# value a package gives one of its shaping rules. The defaults read it once
+# per evaluation; it is empty unless some package shapes an adapter.
+_custom_shaping contains ["service_annotations", pkg, adapter, x] if {
 	some pkg, adapter
 	x := data.dittofs.networking.custom[pkg].service_annotations[adapter]
 	is_object(x)
-])
-
-# custom_service_labels merges, per adapter, every package's labels in package
-# name order.
-custom_service_labels := {adapter: object.union_n([x | some [_, a, x] in _label_entries; a == adapter]) |
-	some [_, adapter, _] in _label_entries
 }
 
-_label_entries := sort([[pkg, adapter, x] |
+_custom_shaping contains ["service_labels", pkg, adapter, x] if {
 	some pkg, adapter
 	x := data.dittofs.networking.custom[pkg].service_labels[adapter]
 	is_object(x)
-])
+}
+
+_custom_shaping contains ["service_type", pkg, adapter, x] if {
+	some pkg, adapter
+	x := data.dittofs.networking.custom[pkg].service_type[adapter]
+}
+
+_custom_shaping contains ["extra_ingress_from", pkg, adapter, x] if {
+	some pkg, adapter
+	some x in data.dittofs.networking.custom[pkg].extra_ingress_from[adapter]
+}
+
+# custom_service_annotations merges, per adapter, every package's annotations
+# in package name order.
+custom_service_annotations := _merged_by_adapter(_annotation_entries)
+
+_annotation_entries := sort([[pkg, adapter, x] | some ["service_annotations", pkg, adapter, x] in _custom_shaping])
+
+# custom_service_labels merges, per adapter, every package's labels in package
+# name order.
+custom_service_labels := _merged_by_adapter(_label_entries)
+
+_label_entries := sort([[pkg, adapter, x] | some ["service_labels", pkg, adapter, x] in _custom_shaping])
+
+_merged_by_adapter(entries) := {adapter: object.union_n([x | some [_, a, x] in entries; a == adapter]) |
+	some [_, adapter, _] in entries
+}
 
 # custom_service_types holds, per adapter, the Service types packages force.
-custom_service_types := {adapter: {type | type := data.dittofs.networking.custom[_].service_type[adapter]} |
-	some adapter
-	data.dittofs.networking.custom[_].service_type[adapter]
+custom_service_types := {adapter: {type | some ["service_type", _, a, type] in _custom_shaping; a == adapter} |
+	some ["service_type", _, adapter, _] in _custom_shaping
 }
 
 # custom_ingress_from holds, per adapter, the peers packages admit to it.
-custom_ingress_from := {adapter: {peer | some peer in data.dittofs.networking.custom[_].extra_ingress_from[adapter]} |
-	some adapter
-	data.dittofs.networking.custom[_].extra_ingress_from[adapter]
+custom_ingress_from := {adapter: {peer | some ["extra_ingress_from", _, a, peer] in _custom_shaping; a == adapter} |
+	some ["extra_ingress_from", _, adapter, _] in _custom_shaping
 }
 
-# custom_api_ingress_from is the set of peers packages admit to the API port.
-custom_api_ingress_from := {peer | some peer in data.dittofs.networking.custom[_].api_ingress_from}
-
-# custom_deny and custom_warnings carry every package's messages, prefixed
-# with the package name.
-custom_deny contains msg if {
-	some pkg
-	some m in data.dittofs.networking.custom[pkg].deny
-	msg := _prefixed(pkg, m)
-}
-
-custom_warnings contains msg if {
-	some pkg
-	some m in data.dittofs.networking.custom[pkg].warnings
-	msg := _prefixed(pkg, m)
-}
-
+# _prefixed is a package's message prefixed with the package name.
 _prefixed(pkg, msg) := sprintf("[%s] %s", [pkg, msg]) if {
 	is_string(msg)
 } else := sprintf("[%s] %v", [pkg, msg])

@@ -44,8 +44,25 @@ test_custom_ingress_from_unites_packages if {
 
 test_custom_api_ingress_from_unites_packages if {
 	p1 := {"ipBlock": {"cidr": "10.0.0.0/8"}}
-	custom := {"a": {"api_ingress_from": {p1}}, "b": {}}
-	networking.custom_api_ingress_from == {p1} with data.dittofs.networking.custom as custom
+	p2 := {"podSelector": {}}
+	custom := {"a": {"api_ingress_from": {p1}}, "b": {"api_ingress_from": {p1, p2}}, "c": {}}
+	peers := networking.api_peers with input as base_input with data.dittofs.networking.custom as custom
+	peers == [networking.operator_peer, p1, p2] with input as base_input
+}
+
+test_custom_shaping_lists_every_value if {
+	custom := {
+		"a": {"service_annotations": {"nfs": {"k": "1"}}, "service_type": {"smb": "NodePort"}},
+		"b": {"service_labels": {"nfs": {"l": "1"}}, "extra_ingress_from": {"nfs": {{"podSelector": {}}}}},
+		"c": {"service_annotations": {"nfs": "not an object"}},
+	}
+	networking._custom_shaping == {
+		["service_annotations", "a", "nfs", {"k": "1"}],
+		["service_type", "a", "smb", "NodePort"],
+		["service_labels", "b", "nfs", {"l": "1"}],
+		["extra_ingress_from", "b", "nfs", {"podSelector": {}}],
+	} with data.dittofs.networking.custom as custom
+	networking._custom_shaping == set()
 }
 
 test_custom_messages_name_their_package if {
@@ -53,8 +70,9 @@ test_custom_messages_name_their_package if {
 		"quota": {"deny": {"too many adapters"}, "warnings": {"close to the limit"}},
 		"odd": {"deny": {{"msg": "object"}}},
 	}
-	networking.custom_deny == {"[quota] too many adapters", `[odd] {"msg": "object"}`} with data.dittofs.networking.custom as custom
-	networking.custom_warnings == {"[quota] close to the limit"} with data.dittofs.networking.custom as custom
+	d := networking.decision with input as base_input with data.dittofs.networking.custom as custom
+	d.deny == [`[odd] {"msg": "object"}`, "[quota] too many adapters"]
+	d.warnings == ["[quota] close to the limit"]
 }
 
 test_custom_conflicts_found_per_key if {

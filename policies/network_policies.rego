@@ -3,8 +3,9 @@
 package dittofs.networking
 
 # network_policies carry a role: "adapter" (with the adapter type) or "api"
-# (adapter "").
-network_policies := array.concat([api_network_policy], adapter_network_policies) if {
+# (adapter ""). An adapter's policy, in its plan, admits its port from
+# networkPolicy.from (any source when it is empty).
+network_policies := array.concat([api_network_policy], [p.networkPolicy | some p in plans]) if {
 	input.networkPolicy.enabled
 } else := []
 
@@ -21,32 +22,25 @@ api_network_policy := {
 	}],
 }
 
+# api_peers are the operator's pods, then the other peers admitted, sorted.
 api_peers := [operator_peer] if {
-	count(_api_extra_peers) == 0
-} else := array.concat([operator_peer], [p | some p in sort(_api_extra_peers); p != operator_peer])
+	not settings.apiIngressFrom
+	not _any_custom_api_peer
+} else := array.concat([peer], [p | some p in sort(extra); p != peer]) if {
+	peer := operator_peer
+	extra := {p | some p in object.get(settings, "apiIngressFrom", [])} | {p | some p in data.dittofs.networking.custom[_].api_ingress_from}
+}
 
-_api_extra_peers := {p | some p in object.get(settings, "apiIngressFrom", [])} | custom_api_ingress_from
+_any_custom_api_peer if data.dittofs.networking.custom[_].api_ingress_from[_]
 
-operator_peer := {"namespaceSelector": _operator_namespace} if {
+# operator_peer admits the operator's pods: those of its namespace, narrowed
+# to the pods with the operator's labels when they are known.
+operator_peer := {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": input.operator.namespace}}} if {
 	count(input.operator.podLabels) == 0
-} else := {"namespaceSelector": _operator_namespace, "podSelector": {"matchLabels": input.operator.podLabels}}
-
-_operator_namespace := {"matchLabels": {"kubernetes.io/metadata.name": input.operator.namespace}}
-
-# adapter_network_policies admit each published adapter's port from
-# networkPolicy.from (any source when it is empty).
-adapter_network_policies := [{
-	"name": p.name,
-	"adapter": p.adapter,
-	"role": "adapter",
-	"ingress": [{
-		"ports": [{"port": p.port, "protocol": "TCP"}],
-		"from": object.get(extended_peers, p.adapter, input.networkPolicy.from),
-	}],
-} |
-	some p in plans
-	p.name != ""
-]
+} else := {
+	"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": input.operator.namespace}},
+	"podSelector": {"matchLabels": input.operator.podLabels},
+}
 
 # extended_peers keeps the DittoServer's peers in their order and appends the
 # peers platform packages add, per adapter. An empty list admits any source,

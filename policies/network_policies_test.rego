@@ -34,7 +34,7 @@ test_api_policy_adds_platform_peers if {
 }
 
 test_adapter_policy_admits_any_source_by_default if {
-	networking.adapter_network_policies == [{
+	[p | some p in networking.network_policies; p.role == "adapter"] == [{
 		"name": "fs1-nfs", "adapter": "nfs", "role": "adapter",
 		"ingress": [{"ports": [{"port": 12049, "protocol": "TCP"}], "from": []}],
 	}] with input as base_input
@@ -42,7 +42,7 @@ test_adapter_policy_admits_any_source_by_default if {
 
 test_adapter_policy_admits_the_listed_peers if {
 	clients := {"podSelector": {"matchLabels": {"role": "client"}}}
-	p := networking.adapter_network_policies[0] with input as patched({"networkPolicy": {"from": [clients]}})
+	p := [p | some p in networking.network_policies; p.role == "adapter"][0] with input as patched({"networkPolicy": {"from": [clients]}})
 	p.ingress[0].from == [clients]
 }
 
@@ -54,7 +54,7 @@ test_extended_peers_append_platform_peers_in_order if {
 	inp := patched({"networkPolicy": {"from": [clients]}, "adapters": [nfs, smb]})
 	networking.extended_peers == {"nfs": [clients, vpn, ops]} with input as inp
 		with data.dittofs.networking.custom as custom
-	[p.ingress[0].from | some p in networking.adapter_network_policies] == [[clients, vpn, ops], [clients]] with input as inp
+	[p.ingress[0].from | some p in networking.network_policies; p.role == "adapter"] == [[clients, vpn, ops], [clients]] with input as inp
 		with data.dittofs.networking.custom as custom
 }
 

@@ -1,27 +1,81 @@
-# Adapter Services: one per published adapter with a valid name.
+# Adapter Services: one per published adapter.
 package dittofs.networking
 
-services := [{
-	"name": p.name,
-	"adapter": p.adapter,
-	"type": p.serviceType,
-	"annotations": object.get(adapter_annotations, p.adapter, common_annotations),
-	"labels": object.get(adapter_labels, p.adapter, common_labels),
-	"loadBalancerClass": fields.loadBalancerClass,
-	"externalTrafficPolicy": fields.externalTrafficPolicy,
-	"loadBalancerSourceRanges": fields.loadBalancerSourceRanges,
-	"ports": [{"name": p.portName, "port": p.port, "targetPort": p.port, "protocol": "TCP"}],
-} |
-	some p in plans
-	p.name != ""
-	fields := object.get(type_fields, p.serviceType, type_fields.ClusterIP)
-]
+services := [p.service | some p in plans]
+
+# An adapter's shape is what it gets that does not depend on its port or name:
+# its Service type, the Service fields that follow from the type, annotations
+# and labels, and the peers its NetworkPolicy admits. Adapters that neither
+# the DittoServer's overrides nor platform packages name share one shape,
+# computed once per evaluation.
+_default_shape := {
+	"serviceType": type,
+	"service": object.union_n([
+		{"loadBalancerClass": "", "externalTrafficPolicy": "", "loadBalancerSourceRanges": []},
+		object.filter(input.adapterService, object.get(_type_field_names, type, [])),
+		{"type": type, "annotations": annotations, "labels": object.get(s, "serviceLabels", {})},
+	]),
+	"from": input.networkPolicy.from,
+} if {
+	type := input.adapterService.type
+	s := settings
+	annotations := object.union(object.get(s, "serviceAnnotations", {}), input.adapterService.annotations)
+}
+
+# _shapes holds the shape of each adapter type that overrides or platform
+# packages name (none, usually).
+_shapes := {} if {
+	count(input.adapterService.overrides) == 0
+	count(_custom_shaping) == 0
+} else := {adapter: shape(type, annotations, labels, from) |
+	some adapter in _shaped_adapters
+	type := object.get(adapter_service_types, adapter, input.adapterService.type)
+	annotations := object.get(adapter_annotations, adapter, common_annotations)
+	labels := object.get(adapter_labels, adapter, common_labels)
+	from := object.get(extended_peers, adapter, input.networkPolicy.from)
+}
+
+_shaped_adapters := {adapter | some adapter, _ in input.adapterService.overrides} | {adapter | some [_, _, adapter, _] in _custom_shaping}
+
+# shape is the shape of an adapter whose Service has the given type,
+# annotations and labels, and whose NetworkPolicy admits the peers from.
+shape(type, annotations, labels, from) := {
+	"serviceType": type,
+	"service": object.union_n([
+		{"loadBalancerClass": "", "externalTrafficPolicy": "", "loadBalancerSourceRanges": []},
+		object.filter(input.adapterService, object.get(_type_field_names, type, [])),
+		{"type": type, "annotations": annotations, "labels": labels},
+	]),
+	"from": from,
+}
+
+# _type_field_names are the adapterService fields each Service type takes;
+# Kubernetes rejects them on the other types, whose Services carry them
+# unset (see type_scoped_fields).
+_type_field_names := {
+	"LoadBalancer": ["loadBalancerClass", "externalTrafficPolicy", "loadBalancerSourceRanges"],
+	"NodePort": ["externalTrafficPolicy"],
+}
+
+
+# adapter_service_types are the per-adapter Service types: a type forced by
+# platform packages when they agree (checks.rego denies disagreements), else
+# the DittoServer's override. Other adapters get adapterService.type.
+adapter_service_types := object.union(override_service_types, forced_service_types)
+
+override_service_types := {adapter: o.type | some adapter, o in input.adapterService.overrides; o.type != ""}
+
+forced_service_types := {adapter: type |
+	some adapter, types in custom_service_types
+	count(types) == 1
+	some type in types
+}
 
 # Annotations merge, from weakest to strongest: the serviceAnnotations
 # setting, the DittoServer's common annotations, its per-adapter override,
 # and platform packages. adapter_annotations only lists the adapters with
 # annotations of their own; the others get common_annotations.
-common_annotations := object.union(object.get(settings, "serviceAnnotations", {}), input.adapterService.annotations)
+common_annotations := _default_shape.service.annotations
 
 adapter_annotations := {adapter: object.union_n([
 	common_annotations,
@@ -40,28 +94,12 @@ _annotated_adapters contains adapter if some adapter, _ in custom_service_annota
 
 # Labels are extra labels: the serviceLabels setting, then platform packages.
 # The operator's managed labels always win over them.
-common_labels := object.get(settings, "serviceLabels", {})
+common_labels := _default_shape.service.labels
 
 adapter_labels := {adapter: object.union(common_labels, labels) | some adapter, labels in custom_service_labels}
 
-# type_fields are the adapterService fields each Service type takes;
-# Kubernetes rejects them on the other types (see type_scoped_fields).
-type_fields := {
-	"LoadBalancer": {
-		"loadBalancerClass": input.adapterService.loadBalancerClass,
-		"externalTrafficPolicy": input.adapterService.externalTrafficPolicy,
-		"loadBalancerSourceRanges": input.adapterService.loadBalancerSourceRanges,
-	},
-	"NodePort": {
-		"loadBalancerClass": "",
-		"externalTrafficPolicy": input.adapterService.externalTrafficPolicy,
-		"loadBalancerSourceRanges": [],
-	},
-	"ClusterIP": {"loadBalancerClass": "", "externalTrafficPolicy": "", "loadBalancerSourceRanges": []},
-}
-
-# type_scoped_fields lists, for each field of type_fields, the Service types
-# that take it.
+# type_scoped_fields lists, for each field of _type_field_names, the Service
+# types that take it.
 type_scoped_fields := {
 	"loadBalancerClass": {"LoadBalancer"},
 	"loadBalancerSourceRanges": {"LoadBalancer"},

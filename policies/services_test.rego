@@ -65,7 +65,7 @@ test_labels_from_settings_and_packages if {
 		with data.dittofs.networking.custom as {"p": {"service_labels": {"nfs": {"tier": "gold"}}}}
 	s.labels == {"team": "storage", "tier": "gold"}
 	networking.services[0].labels == {} with input as base_input
-	networking.common_labels == {"a": "b"} with data.dittofs.settings as {"serviceLabels": {"a": "b"}}
+	networking.common_labels == {"a": "b"} with input as base_input with data.dittofs.settings as {"serviceLabels": {"a": "b"}}
 }
 
 test_load_balancer_fields_pass_through_for_load_balancers if {
@@ -109,14 +109,25 @@ test_unknown_types_keep_no_external_field if {
 	s.loadBalancerClass == ""
 }
 
-test_type_scoped_fields_match_type_fields if {
+test_type_scoped_fields_match_the_shapes if {
 	spec := {"loadBalancerClass": "c", "externalTrafficPolicy": "Local", "loadBalancerSourceRanges": ["10.0.0.0/8"]}
-	fields := networking.type_fields with input as patched({"adapterService": spec})
 	every field, types in networking.type_scoped_fields {
-		every type, values in fields {
-			passed := values[field] == spec[field]
+		every type in ["ClusterIP", "NodePort", "LoadBalancer"] {
+			shape := networking.shape(type, {}, {}, []) with input as patched({"adapterService": spec})
+			passed := shape.service[field] == spec[field]
 			takes := type in types
 			passed == takes
 		}
+	}
+}
+
+test_default_shape_is_the_shape_of_the_common_settings if {
+	inp := patched({"adapterService": {"type": "NodePort", "annotations": {"a": "1"}, "externalTrafficPolicy": "Local"}})
+	settings := {"serviceAnnotations": {"s": "1"}, "serviceLabels": {"l": "1"}}
+	shape := networking.shape("NodePort", {"a": "1", "s": "1"}, {"l": "1"}, []) with input as inp
+	networking._default_shape == shape with input as inp with data.dittofs.settings as settings
+	shape.service == {
+		"type": "NodePort", "annotations": {"a": "1", "s": "1"}, "labels": {"l": "1"},
+		"loadBalancerClass": "", "externalTrafficPolicy": "Local", "loadBalancerSourceRanges": [],
 	}
 }

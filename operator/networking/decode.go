@@ -10,6 +10,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The decision is decoded straight from the Rego value: converting it to Go
@@ -241,17 +242,77 @@ func decodeStringMap(v ast.Value, out *map[string]string) error {
 	return err
 }
 
-// decodePeers decodes NetworkPolicyPeers through their JSON form, which their
-// JSON tags define; they are rare and nested.
+// decodePeers decodes NetworkPolicyPeers. Peers made of label selectors
+// with matchLabels only, like the one every API policy has, are decoded
+// directly; any other goes through the JSON form, which the peers' JSON tags
+// define, with unknown fields refused.
 func decodePeers(v ast.Value, out *[]networkingv1.NetworkPolicyPeer) error {
 	arr, ok := v.(*ast.Array)
 	if !ok {
 		return fmt.Errorf("want an array, got %s", ast.ValueName(v))
 	}
-	if arr.Len() == 0 {
-		*out = []networkingv1.NetworkPolicyPeer{}
-		return nil
+	peers := make([]networkingv1.NetworkPolicyPeer, arr.Len())
+	for i := range peers {
+		if !decodeLabelsPeer(arr.Elem(i).Value, &peers[i]) {
+			return decodePeersJSON(arr, out)
+		}
 	}
+	*out = peers
+	return nil
+}
+
+// decodeLabelsPeer decodes a peer whose only fields are namespaceSelector and
+// podSelector, each holding matchLabels only (or nothing). It reports false,
+// leaving the rest to decodePeersJSON, for any other peer.
+func decodeLabelsPeer(v ast.Value, p *networkingv1.NetworkPolicyPeer) bool {
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return false
+	}
+	simple := true
+	obj.Foreach(func(k, value *ast.Term) {
+		var target **metav1.LabelSelector
+		switch k.Value {
+		case ast.String("namespaceSelector"):
+			target = &p.NamespaceSelector
+		case ast.String("podSelector"):
+			target = &p.PodSelector
+		default:
+			simple = false
+			return
+		}
+		selector, ok := decodeMatchLabelsSelector(value.Value)
+		if !ok {
+			simple = false
+			return
+		}
+		*target = selector
+	})
+	return simple
+}
+
+// decodeMatchLabelsSelector decodes {} or {"matchLabels": {...}} as the JSON
+// decoder would: an empty object gives nil matchLabels.
+func decodeMatchLabelsSelector(v ast.Value) (*metav1.LabelSelector, bool) {
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return nil, false
+	}
+	selector := &metav1.LabelSelector{}
+	switch obj.Len() {
+	case 0:
+		return selector, true
+	case 1:
+		labels := obj.Get(ast.InternedTerm("matchLabels"))
+		if labels == nil || decodeStringMap(labels.Value, &selector.MatchLabels) != nil {
+			return nil, false
+		}
+		return selector, true
+	}
+	return nil, false
+}
+
+func decodePeersJSON(arr *ast.Array, out *[]networkingv1.NetworkPolicyPeer) error {
 	doc, err := ast.JSON(arr)
 	if err != nil {
 		return err

@@ -1,10 +1,12 @@
 package networking
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 func TestDecodeDecisionErrors(t *testing.T) {
@@ -32,5 +34,45 @@ func TestDecodeDecisionAcceptsMessageSets(t *testing.T) {
 	}
 	if len(d.Deny) != 2 || d.Deny[0] != "a" || d.Warnings[0] != "w" {
 		t.Errorf("decision = %+v", d)
+	}
+}
+
+// TestDecodePeersMatchesJSON checks the direct decoding of label-selector
+// peers against the JSON path, which decodes every other peer.
+func TestDecodePeersMatchesJSON(t *testing.T) {
+	docs := []string{
+		`[]`,
+		`[{}]`,
+		`[{"namespaceSelector": {}}]`,
+		`[{"namespaceSelector": {"matchLabels": {}}}]`,
+		`[{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ops"}}, "podSelector": {"matchLabels": {"app": "x"}}}]`,
+		`[{"podSelector": {"matchLabels": {"a": "b"}}}, {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}]`,
+		`[{"podSelector": {"matchExpressions": [{"key": "a", "operator": "Exists"}]}}]`,
+		`[{"podSelector": {"matchLabels": {"a": "b"}, "matchExpressions": [{"key": "c", "operator": "DoesNotExist"}]}}]`,
+	}
+	for _, doc := range docs {
+		arr := ast.MustParseTerm(doc).Value.(*ast.Array)
+		var direct, viaJSON []networkingv1.NetworkPolicyPeer
+		if err := decodePeers(arr, &direct); err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		if err := decodePeersJSON(arr, &viaJSON); err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		if doc == `[]` {
+			if direct == nil || len(direct) != 0 {
+				t.Errorf("[]: decoded %#v, want an empty list", direct)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(direct, viaJSON) {
+			t.Errorf("%s: decoded %+v, the JSON path gives %+v", doc, direct, viaJSON)
+		}
+	}
+	var peers []networkingv1.NetworkPolicyPeer
+	for _, doc := range []string{`[{"podSelector": {"matchLabels": {"a": 1}}}]`, `[{"podSelecter": {}}]`, `[{"podSelector": {"matchLabel": {}}}]`} {
+		if err := decodePeers(ast.MustParseTerm(doc).Value, &peers); err == nil {
+			t.Errorf("%s: decoded without error", doc)
+		}
 	}
 }

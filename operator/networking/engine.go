@@ -14,6 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/dittofs/dittofs-operator/policies"
 )
@@ -316,7 +317,11 @@ func (c *compiled) evaluate(ctx context.Context, in *Input, timeout time.Duratio
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(value), rego.EvalGenerateJSON(keepTerm))
+	// The context cancels the evaluation through a callback rather than the
+	// goroutine OPA would start per evaluation to watch it.
+	halt := topdown.NewCancel()
+	defer context.AfterFunc(ctx, halt.Cancel)()
+	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(value), rego.EvalGenerateJSON(keepTerm), rego.EvalExternalCancel(halt))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, fmt.Errorf("evaluation exceeded %s: %w", timeout, err)
