@@ -25,11 +25,13 @@ import data.dittofs.networking.lib
 api_version := "networking.dittofs.io/v1"
 
 # decision is everything the operator publishes for one DittoServer. Lists
-# come in no particular order: the operator sorts them by name.
+# come in no particular order: the operator sorts them by name. The Services
+# and container ports are those of the rules services and container_ports,
+# spelled out: evaluating a rule costs more than its one comprehension.
 decision := {
-	"services": [p.service | some p in plans], # services
+	"services": [p.service | some p in plans],
 	"networkPolicies": network_policies,
-	"containerPorts": [p.containerPort | some p in plans], # container_ports
+	"containerPorts": [p.containerPort | some p in plans],
 	"deny": sort(deny),
 	"warnings": sort(warnings),
 }

@@ -207,3 +207,12 @@ test_settings_default_to_empty if {
 	networking.settings == {}
 	networking.settings == {"x": 2} with data.dittofs.settings as {"x": 2}
 }
+
+test_decision_lists_are_the_rules if {
+	inp := patched({"adapterService": {"nameTemplate": "{instance}_{adapter}"}, "adapters": [nfs, smb]})
+	d := networking.decision with input as inp
+	d.services == networking.services with input as inp
+	d.containerPorts == networking.container_ports with input as inp
+	d.networkPolicies == networking.network_policies with input as inp
+	count(d.services) == 2
+}
