@@ -63,7 +63,7 @@ warnings contains msg if {
 # shapes an adapter. The messages of unsound_deny and unsound_warnings are
 # then all empty, and are not looked for.
 sound if {
-	count(_plans_as_named) == count(input.adapters)
+	_all_as_named
 	claims := {c | some p in _plans_as_named; some c in p.claims}
 	count(claims) == 3 * count(_plans_as_named)
 	not ["name", api_object_name] in claims

@@ -46,9 +46,10 @@ decision := {
 # renderedName (the name template filled in, before it was made valid),
 # portName (of the Service and container port) and serviceType. claims are
 # what no other plan may have: the name, the port and the port name.
-plans := _plans_as_named if {
-	count(_plans_as_named) == count(input.adapters)
-} else := array.concat(_plans_as_named, _renamed_plans)
+plans := _plans_as_named if _all_as_named else := array.concat(_plans_as_named, _renamed_plans)
+
+# _all_as_named holds when every adapter has a plan of the common kind.
+_all_as_named if count(_plans_as_named) == count(input.adapters)
 
 # _plans_as_named are the plans of the adapters whose rendered name and type
 # are valid names already: the common case, built inline.

@@ -5,22 +5,24 @@ package dittofs.networking
 # network_policies carry a role: "adapter" (with the adapter type) or "api"
 # (adapter ""). An adapter's policy, in its plan, admits its port from
 # networkPolicy.from (any source when it is empty).
-network_policies := array.concat([api_network_policy], [p.networkPolicy | some p in plans]) if {
+#
+# The API policy admits the control-plane port from the operator's namespace
+# only, narrowed to the operator's pods when their labels are known. The
+# apiIngressFrom setting and platform packages may add peers (monitoring).
+network_policies := array.concat(
+	[{
+		"name": api_object_name,
+		"adapter": "",
+		"role": "api",
+		"ingress": [{
+			"ports": [{"port": input.controlPlane.port, "protocol": "TCP"}],
+			"from": api_peers,
+		}],
+	}],
+	[p.networkPolicy | some p in plans],
+) if {
 	input.networkPolicy.enabled
 } else := []
-
-# api_network_policy admits the control-plane port from the operator's
-# namespace only, narrowed to the operator's pods when their labels are known.
-# The apiIngressFrom setting and platform packages may add peers (monitoring).
-api_network_policy := {
-	"name": api_object_name,
-	"adapter": "",
-	"role": "api",
-	"ingress": [{
-		"ports": [{"port": input.controlPlane.port, "protocol": "TCP"}],
-		"from": api_peers,
-	}],
-}
 
 # api_peers are the operator's pods, then the other peers admitted, sorted.
 api_peers := [operator_peer] if {
