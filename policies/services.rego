@@ -12,7 +12,10 @@ _default_shape := {
 	"serviceType": type,
 	"service": object.union_n([
 		{"loadBalancerClass": "", "externalTrafficPolicy": "", "loadBalancerSourceRanges": []},
-		object.filter(input.adapterService, object.get(_type_field_names, type, [])),
+		object.filter(input.adapterService, object.get({
+			"LoadBalancer": ["loadBalancerClass", "externalTrafficPolicy", "loadBalancerSourceRanges"],
+			"NodePort": ["externalTrafficPolicy"],
+		}, type, [])),
 		{"type": type, "annotations": annotations, "labels": object.get(s, "serviceLabels", {})},
 	]),
 	"from": input.networkPolicy.from,
@@ -51,7 +54,8 @@ shape(type, annotations, labels, from) := {
 
 # _type_field_names are the adapterService fields each Service type takes;
 # Kubernetes rejects them on the other types, whose Services carry them
-# unset (see type_scoped_fields).
+# unset (see type_scoped_fields). _default_shape spells the table out: a
+# reference to this rule would cost more.
 _type_field_names := {
 	"LoadBalancer": ["loadBalancerClass", "externalTrafficPolicy", "loadBalancerSourceRanges"],
 	"NodePort": ["externalTrafficPolicy"],

@@ -121,11 +121,19 @@ test_type_scoped_fields_match_the_shapes if {
 	}
 }
 
+# _default_shape spells out what shape computes, for every Service type.
 test_default_shape_is_the_shape_of_the_common_settings if {
-	inp := patched({"adapterService": {"type": "NodePort", "annotations": {"a": "1"}, "externalTrafficPolicy": "Local"}})
 	settings := {"serviceAnnotations": {"s": "1"}, "serviceLabels": {"l": "1"}}
+	every type in ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"] {
+		inp := patched({"adapterService": {
+			"type": type, "annotations": {"a": "1"}, "externalTrafficPolicy": "Local",
+			"loadBalancerClass": "c", "loadBalancerSourceRanges": ["10.0.0.0/8"],
+		}})
+		want := networking.shape(type, {"a": "1", "s": "1"}, {"l": "1"}, []) with input as inp
+		networking._default_shape == want with input as inp with data.dittofs.settings as settings
+	}
+	inp := patched({"adapterService": {"type": "NodePort", "annotations": {"a": "1"}, "externalTrafficPolicy": "Local"}})
 	shape := networking.shape("NodePort", {"a": "1", "s": "1"}, {"l": "1"}, []) with input as inp
-	networking._default_shape == shape with input as inp with data.dittofs.settings as settings
 	shape.service == {
 		"type": "NodePort", "annotations": {"a": "1", "s": "1"}, "labels": {"l": "1"},
 		"loadBalancerClass": "", "externalTrafficPolicy": "Local", "loadBalancerSourceRanges": [],
