@@ -75,7 +75,9 @@ _plans_as_named := [{
 	"containerPort": {"name": type, "containerPort": port, "protocol": "TCP"},
 	"claims": [["name", name], ["port", port], ["portName", type]],
 } |
-	template := replace(input.adapterService.nameTemplate, "{instance}", input.server.name)
+	# The name template, filled in by joining its parts around {adapter}:
+	# OPA's replace builds a string matcher (kilobytes) per call.
+	template_parts := split(concat(input.server.name, split(input.adapterService.nameTemplate, "{instance}")), "{adapter}")
 	shapes := _shapes
 	default_shape := _default_shape
 	some a in input.adapters
@@ -85,7 +87,7 @@ _plans_as_named := [{
 	port >= 1
 	port <= 65535
 	type := a.type
-	name := replace(template, "{adapter}", type)
+	name := concat(type, template_parts)
 	regex.match(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`, name)
 	count(type) <= 15
 	regex.match(`^[a-z](-?[a-z0-9])*$`, type)
