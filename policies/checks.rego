@@ -118,14 +118,19 @@ unpublished_deny contains msg if {
 }
 
 unpublished_deny contains msg if {
+	some a in _unnamed
+	msg := sprintf("adapterService.nameTemplate %q gives adapter %q no valid name: a DNS-1035 label needs a letter", [input.adapterService.nameTemplate, a.type])
+}
+
+# _unnamed are the adapters that would have a plan but for a valid name.
+_unnamed := [a |
 	some a in input.adapters
 	a.enabled
 	a.running
 	a.port >= 1
 	a.port <= 65535
 	lib.service_name(input.adapterService.nameTemplate, input.server.name, a.type) == ""
-	msg := sprintf("adapterService.nameTemplate %q gives adapter %q no valid name: a DNS-1035 label needs a letter", [input.adapterService.nameTemplate, a.type])
-}
+]
 
 unpublished_warnings contains msg if {
 	some a in input.adapters
@@ -167,16 +172,9 @@ _collisions contains msg if {
 	msg := sprintf("adapters %v would all get the name %q: adapterService.nameTemplate must include {adapter}", [adapters, name])
 }
 
-# _claimants are the plans and the adapters that would have one but for a
-# valid name: they still claim their port and port name.
-_claimants := array.concat(plans, [{"adapter": a.type, "port": a.port, "portName": lib.port_name(a.type)} |
-	some a in input.adapters
-	a.enabled
-	a.running
-	a.port >= 1
-	a.port <= 65535
-	lib.service_name(input.adapterService.nameTemplate, input.server.name, a.type) == ""
-])
+# _claimants are the plans and the adapters without a valid name: those
+# still claim their port and port name.
+_claimants := array.concat(plans, [{"adapter": a.type, "port": a.port, "portName": lib.port_name(a.type)} | some a in _unnamed])
 
 _collisions contains msg if {
 	some port in {p.port | some p in _claimants}
