@@ -98,13 +98,12 @@ _plans_as_named := [{
 # to be made valid. They are looked for only when some adapter has no plan
 # of the common kind.
 _renamed_plans := [plan(a, rendered, name, port_name) |
-	template := replace(input.adapterService.nameTemplate, "{instance}", input.server.name)
 	some a in input.adapters
 	a.enabled
 	a.running
 	a.port >= 1
 	a.port <= 65535
-	rendered := replace(template, "{adapter}", a.type)
+	rendered := lib.render_template(input.adapterService.nameTemplate, input.server.name, a.type)
 	not _valid_names(rendered, a.type)
 	name := lib.dns1035_label(rendered)
 	name != ""
