@@ -13,6 +13,7 @@ export GOTOOLCHAIN ?= local
 # Tools are built from pinned sources into a per-user cache, keyed by version
 # (or by the hash of their tool module), so every clone on a machine shares
 # them and a fresh machine builds them once.
+XDG_CACHE_HOME ?=
 TOOLS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dittofs-operator/tools
 BIN_DIR := bin
 
@@ -27,10 +28,19 @@ HELM_LDFLAGS := -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
 	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_KUBE_MINOR) \
 	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_KUBE_MINOR)
 
-hash_of = $(shell sha256sum $(1) | cut -c1-12)
-KUBE_ASSETS := $(TOOLS_CACHE)/kube-$(call hash_of,hack/tools/kube/go.mod)-etcd-$(call hash_of,hack/tools/etcd/go.mod)
+hash_of = $(shell cat $(1) | sha256sum | cut -c1-12)
+# The Kubernetes binaries report this version (kubectl version, helm's
+# kubeVersion checks): a build from the module proxy is not stamped otherwise.
+KUBE_VERSION := v1.37.2
+KUBE_VERSION_PKGS := k8s.io/component-base/version k8s.io/client-go/pkg/version
+KUBE_LDFLAGS := $(foreach pkg,$(KUBE_VERSION_PKGS),-X $(pkg).gitVersion=$(KUBE_VERSION) \
+	-X $(pkg).gitMajor=$(word 1,$(subst ., ,$(KUBE_VERSION:v%=%))) -X $(pkg).gitMinor=$(word 2,$(subst ., ,$(KUBE_VERSION))) \
+	-X $(pkg).gitTreeState=clean -X $(pkg).buildDate=1970-01-01T00:00:00Z)
+KUBE_ASSETS := $(TOOLS_CACHE)/kube-$(KUBE_VERSION)-$(call hash_of,hack/tools/kube/go.mod hack/tools/kube/tools.go)-etcd-$(call hash_of,hack/tools/etcd/go.mod)
 KUBE_APISERVER := $(KUBE_ASSETS)/kube-apiserver
 KUBE_CONTROLLER_MANAGER := $(KUBE_ASSETS)/kube-controller-manager
+KUBE_SCHEDULER := $(KUBE_ASSETS)/kube-scheduler
+KUBE_BINARIES := $(KUBE_APISERVER) $(KUBE_CONTROLLER_MANAGER) $(KUBE_SCHEDULER)
 ETCD := $(KUBE_ASSETS)/etcd
 CONTROLLER_GEN := $(TOOLS_CACHE)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT := $(TOOLS_CACHE)/golangci-lint-$(GOLANGCI_LINT_VERSION)
@@ -131,7 +141,7 @@ test-short: ## Run only the tests that need no control plane.
 	$(GO) test -short ./...
 
 .PHONY: test-e2e
-test-e2e: $(KUBE_APISERVER) $(KUBE_CONTROLLER_MANAGER) $(ETCD) ## Run only the end-to-end suites: the operator binary and the chart on a local control plane.
+test-e2e: $(KUBE_BINARIES) $(ETCD) ## Run only the end-to-end suites: the operator binary and the chart on a local control plane.
 	$(GO) test -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./e2e/...
 
 # ct runs helm from PATH. The render of every ci values file must be
@@ -200,7 +210,7 @@ clean-tools: ## Remove every tool built into the per-user cache.
 ##@ Tools
 
 .PHONY: tools
-tools: $(KUBE_APISERVER) $(KUBE_CONTROLLER_MANAGER) $(ETCD) $(CONTROLLER_GEN) $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) ## Build every pinned tool the tests need.
+tools: $(KUBE_BINARIES) $(ETCD) $(CONTROLLER_GEN) $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) ## Build every pinned tool the tests need.
 
 .PHONY: tools-path
 tools-path: ## Print the folder holding kube-apiserver and etcd (KUBEBUILDER_ASSETS).
@@ -209,10 +219,11 @@ tools-path: ## Print the folder holding kube-apiserver and etcd (KUBEBUILDER_ASS
 # kube-apiserver and kube-controller-manager build from k8s.io/kubernetes in
 # their own module (its staging modules need replace lines); the first build
 # takes about ten minutes, later ones reuse Go's build cache.
-$(KUBE_APISERVER) $(KUBE_CONTROLLER_MANAGER) &:
+$(KUBE_BINARIES) &:
 	@mkdir -p $(KUBE_ASSETS)
-	cd hack/tools/kube && $(GO) build -o $(abspath $(KUBE_APISERVER)) k8s.io/kubernetes/cmd/kube-apiserver
-	cd hack/tools/kube && $(GO) build -o $(abspath $(KUBE_CONTROLLER_MANAGER)) k8s.io/kubernetes/cmd/kube-controller-manager
+	cd hack/tools/kube && for cmd in kube-apiserver kube-controller-manager kube-scheduler; do \
+		$(GO) build -ldflags '$(KUBE_LDFLAGS)' -o $(abspath $(KUBE_ASSETS))/$$cmd k8s.io/kubernetes/cmd/$$cmd || exit 1; \
+	done
 
 $(ETCD):
 	@mkdir -p $(KUBE_ASSETS)
