@@ -17,7 +17,7 @@ import (
 )
 
 var _ = Describe("Adapters changed through the DittoFS API", func() {
-	It("removes smb's Service, NetworkPolicy and ports within one interval of `dfsctl adapter disable smb`, and brings them back on the new port", func(ctx SpecContext) {
+	It("removes smb's Service, NetworkPolicy and Service ports within one interval of `dfsctl adapter disable smb`, and brings them back on the new port", func(ctx SpecContext) {
 		s := newDittoServer(ctx, sim.Options{})
 		s.published()
 
@@ -26,9 +26,13 @@ var _ = Describe("Adapters changed through the DittoFS API", func() {
 		Eventually(func(g Gomega) {
 			s.gone(g, &corev1.Service{}, "fs1-smb")
 			s.gone(g, &networkingv1.NetworkPolicy{}, "fs1-smb")
-			g.Expect(s.containerPorts(g)).To(ConsistOf(int32(8080), int32(12049)))
 			g.Expect(s.servicePorts(g, "fs1-headless")).To(ConsistOf(int32(8080), int32(12049)))
-			g.Expect(s.adaptersReady(g).Status.RunningAdapters).To(Equal("nfs:12049"))
+			server := s.adaptersReady(g)
+			g.Expect(server.Status.RunningAdapters).To(Equal("nfs:12049"))
+			// The default rollout leaves the serving pod alone: the port
+			// waits for the next rollout.
+			g.Expect(s.containerPorts(g)).To(ConsistOf(int32(8080), int32(12049), int32(1445)))
+			g.Expect(server.Status.PendingPorts).To(Equal(&dittov1.PendingPortsStatus{Remove: []string{"smb:1445/TCP"}}))
 		}).WithTimeout(within).Should(Succeed())
 		Expect(s.servicePorts(Default, "fs1-nfs")).To(Equal([]int32{12049}))
 		Eventually(func() []string { return s.events(ctx) }).Should(ContainElement("Deleted: Deleted SMB Service fs1-smb: adapter stopped"))
@@ -38,9 +42,13 @@ var _ = Describe("Adapters changed through the DittoFS API", func() {
 		Eventually(func(g Gomega) {
 			g.Expect(s.servicePorts(g, "fs1-smb")).To(Equal([]int32{2445}))
 			g.Expect(s.policyPorts(g, "fs1-smb")).To(Equal([]int32{2445}))
-			g.Expect(s.containerPorts(g)).To(ConsistOf(int32(8080), int32(12049), int32(2445)))
 			g.Expect(s.servicePorts(g, "fs1-headless")).To(ConsistOf(int32(8080), int32(12049), int32(2445)))
-			g.Expect(s.adaptersReady(g).Status.RunningAdapters).To(Equal("nfs:12049,smb:2445"))
+			server := s.adaptersReady(g)
+			g.Expect(server.Status.RunningAdapters).To(Equal("nfs:12049,smb:2445"))
+			g.Expect(s.containerPorts(g)).To(ConsistOf(int32(8080), int32(12049), int32(1445)))
+			g.Expect(server.Status.PendingPorts).To(Equal(&dittov1.PendingPortsStatus{
+				Add: []string{"smb:2445/TCP"}, Remove: []string{"smb:1445/TCP"},
+			}))
 		}).WithTimeout(within).Should(Succeed())
 	})
 

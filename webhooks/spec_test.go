@@ -55,14 +55,14 @@ var _ = Describe("Spec checks", func() {
 		Entry("a name template without letters", "fs", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterService.NameTemplate = "0-1"
 		}, "spec.adapterService.nameTemplate", "spec.adapterService.nameTemplate"),
-		Entry("a 1s polling interval", "fs", func(s *dittov1.DittoServer) {
-			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: time.Second}
+		Entry("a 500ms polling interval", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 500 * time.Millisecond}
 		}, "spec.adapterPolling.interval"),
 		Entry("a 2h polling interval", "fs", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 2 * time.Hour}
 		}, "spec.adapterPolling.interval"),
-		Entry("a 5s polling interval", "fs", func(s *dittov1.DittoServer) {
-			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 5 * time.Second}
+		Entry("a 1s polling interval", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: time.Second}
 		}),
 		Entry("invalid annotation keys", "fs", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterService.Annotations = map[string]string{"not a key": "v"}
@@ -133,7 +133,7 @@ var _ = Describe("Spec checks", func() {
 			"adapters":     map[string]any{"smb": map[string]any{"port": 445}},
 			"controlplane": map[string]any{"host": "127.0.0.1"},
 		})
-		server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: time.Second}
+		server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 500 * time.Millisecond}
 		server.Spec.AdapterService.NameTemplate = "{instance}"
 		server.Spec.AdapterService.Annotations = map[string]string{"not a key": ""}
 		server.Spec.AdapterService.LoadBalancerSourceRanges = []string{"office"}

@@ -26,12 +26,12 @@ import (
 // the plan: it creates and updates first, then deletes what the plan no
 // longer has, so a renamed Service exists before the old one goes. It
 // returns the adapter Services by adapter type, for the status.
-func (r *DittoServerReconciler) applyAdapterObjects(ctx context.Context, server *dittov1.DittoServer, plan *adapterPlan) (map[string]*corev1.Service, error) {
+func (r *DittoServerReconciler) applyAdapterObjects(ctx context.Context, server *dittov1.DittoServer, st *serverState, plan *adapterPlan) (map[string]*corev1.Service, error) {
 	var errs *multierror.Error
 	services := map[string]*corev1.Service{}
 	keep := map[string]bool{}
 	for _, desired := range plan.rendered.Services {
-		svc, err := r.applyAdapterService(ctx, server, desired)
+		svc, err := r.applyAdapterService(ctx, server, st, desired)
 		keep[*desired.Name] = true
 		if err != nil {
 			errs = multierror.Append(errs, err)
@@ -47,33 +47,25 @@ func (r *DittoServerReconciler) applyAdapterObjects(ctx context.Context, server 
 
 // applyAdapterService creates or updates one adapter Service and returns it
 // as it is now (nil when it was just created).
-func (r *DittoServerReconciler) applyAdapterService(ctx context.Context, server *dittov1.DittoServer, desired *corev1ac.ServiceApplyConfiguration) (*corev1.Service, error) {
+func (r *DittoServerReconciler) applyAdapterService(ctx context.Context, server *dittov1.DittoServer, st *serverState, desired *corev1ac.ServiceApplyConfiguration) (*corev1.Service, error) {
 	key := types.NamespacedName{Namespace: server.Namespace, Name: *desired.Name}
 	adapter := desired.Labels[dittov1.LabelAdapter]
+	if isWorkloadServiceName(server, key.Name) {
+		// One of the server's own workload Services, such as <name>-headless,
+		// has the name the template gives this adapter.
+		return nil, &nameConflictError{kind: "Service", name: key.Name}
+	}
 	live := &corev1.Service{}
 	exists, err := r.lookupOwned(ctx, server, key, live)
 	if err != nil {
 		return nil, err
 	}
-	if exists && live.Labels[dittov1.LabelComponent] != networking.ComponentAdapterService {
-		// One of the server's own workload Services, such as <name>-headless,
-		// has the name the template gives this adapter.
-		return nil, &nameConflictError{kind: "Service", name: key.Name}
-	}
-	if exists && immutableFieldChanged(live, desired) {
-		if err := r.Delete(ctx, live, client.Preconditions{UID: &live.UID}); client.IgnoreNotFound(err) != nil {
-			return nil, fmt.Errorf("recreating Service %s: %w", key.Name, err)
-		}
-		r.event(server, live, corev1.EventTypeWarning, "Recreated", "Recreate",
-			"Recreated %s Service %s: loadBalancerClass cannot change in place; its external address changes", adapterWord(adapter), key.Name)
-		exists = false
-	}
 	if exists {
-		if err := r.dropForeignPorts(ctx, live, desired); err != nil {
+		if err := r.prepareServiceUpdate(ctx, server, st, live, desired); err != nil {
 			return nil, err
 		}
 	}
-	changed, err := applyIfChanged(ctx, r.Client, r.states.get(server.UID).applied, live, exists, desired, corev1ac.ExtractService)
+	changed, err := applyIfChanged(ctx, r.Client, st.applied, live, exists, desired, corev1ac.ExtractService)
 	if err != nil {
 		return nil, fmt.Errorf("applying Service %s: %w", key.Name, err)
 	}
@@ -88,6 +80,49 @@ func (r *DittoServerReconciler) applyAdapterService(ctx context.Context, server 
 			adapterWord(adapter), key.Name, serviceChange(live, desired))
 	}
 	return live, nil
+}
+
+// prepareServiceUpdate handles what an apply cannot: a Service still being
+// deleted, a field that only a new Service can change, and ports others
+// added. It may leave the load-balancer class out of desired.
+func (r *DittoServerReconciler) prepareServiceUpdate(ctx context.Context, server *dittov1.DittoServer, st *serverState, live *corev1.Service, desired *corev1ac.ServiceApplyConfiguration) error {
+	if !live.DeletionTimestamp.IsZero() {
+		// Applying now would write to the old object; its deletion starts
+		// the reconcile that creates the new one.
+		return &terminatingError{kind: "Service", name: live.Name}
+	}
+	classTopic := "loadBalancerClass/" + live.Name
+	if ptr.Deref(live.Spec.LoadBalancerClass, "") == desiredLoadBalancerClass(desired) {
+		st.forgetWarning(classTopic)
+	} else {
+		owned, err := corev1ac.ExtractService(live, FieldOwner)
+		if err != nil {
+			return fmt.Errorf("reading the fields the operator owns: %w", err)
+		}
+		switch loadBalancerClassAction(live, owned, desired) {
+		case classRecreate:
+			return r.recreateService(ctx, server, live, "its loadBalancerClass cannot change in place")
+		case classForeign:
+			withoutLoadBalancerClass(desired)
+			r.warnOnce(server, st, classTopic, "LoadBalancerClassConflict", fmt.Sprintf(
+				"Service %s has loadBalancerClass %q, set by another controller or a mutating webhook, not %q as the spec asks; "+
+					"the operator does not recreate a Service over a value it did not set: delete the Service to have it created again",
+				live.Name, ptr.Deref(live.Spec.LoadBalancerClass, ""), desiredLoadBalancerClass(desired)))
+		}
+	}
+	return r.dropForeignPorts(ctx, live, desired)
+}
+
+func desiredLoadBalancerClass(desired *corev1ac.ServiceApplyConfiguration) string {
+	if desired.Spec == nil {
+		return ""
+	}
+	return ptr.Deref(desired.Spec.LoadBalancerClass, "")
+}
+
+// isWorkloadServiceName: name belongs to one of the server's own Services.
+func isWorkloadServiceName(server *dittov1.DittoServer, name string) bool {
+	return name == apiServiceName(server) || name == headlessServiceName(server)
 }
 
 // createdObject reads an object just created, past the cache, so that its
@@ -179,15 +214,6 @@ func portSet(s *corev1ac.ServiceApplyConfiguration) map[portKey]bool {
 	return set
 }
 
-// immutableFieldChanged: the Service must be recreated to change a field
-// Kubernetes does not let change in place.
-func immutableFieldChanged(live *corev1.Service, desired *corev1ac.ServiceApplyConfiguration) bool {
-	if live.Spec.Type != corev1.ServiceTypeLoadBalancer || desired.Spec == nil {
-		return false
-	}
-	return ptr.Deref(live.Spec.LoadBalancerClass, "") != ptr.Deref(desired.Spec.LoadBalancerClass, "")
-}
-
 // deleteStaleServices deletes the adapter Services of server the plan no
 // longer has: the adapter stopped, or the Service was renamed.
 func (r *DittoServerReconciler) deleteStaleServices(ctx context.Context, server *dittov1.DittoServer, keep map[string]bool, plan *adapterPlan) error {
@@ -198,7 +224,8 @@ func (r *DittoServerReconciler) deleteStaleServices(ctx context.Context, server 
 	var errs *multierror.Error
 	for i := range list.Items {
 		svc := &list.Items[i]
-		if keep[svc.Name] || !ownedBy(svc, server) || svc.Labels[dittov1.LabelComponent] != networking.ComponentAdapterService {
+		if keep[svc.Name] || !ownedBy(svc, server) || svc.Labels[dittov1.LabelComponent] != networking.ComponentAdapterService ||
+			!svc.DeletionTimestamp.IsZero() {
 			continue
 		}
 		if err := r.Delete(ctx, svc, client.Preconditions{UID: &svc.UID}); client.IgnoreNotFound(err) != nil {
@@ -251,7 +278,7 @@ func (r *DittoServerReconciler) deleteStaleNetworkPolicies(ctx context.Context, 
 	var errs *multierror.Error
 	for i := range list.Items {
 		np := &list.Items[i]
-		if keep[np.Name] || !ownedBy(np, server) {
+		if keep[np.Name] || !ownedBy(np, server) || !np.DeletionTimestamp.IsZero() {
 			continue
 		}
 		if err := r.Delete(ctx, np, client.Preconditions{UID: &np.UID}); client.IgnoreNotFound(err) != nil {

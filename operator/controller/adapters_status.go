@@ -89,6 +89,9 @@ func setAdaptersReady(server *dittov1.DittoServer, p *pollState, plan *adapterPl
 		if server.Status.RunningAdapters != "" {
 			msg = "running adapters: " + server.Status.RunningAdapters
 		}
+		if pending := server.Status.PendingPorts; pending != nil {
+			msg += "; container ports wait for the next pod rollout (spec.adapterPorts.rollout Deferred): " + pendingText(pending)
+		}
 		setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionTrue, "Synced", msg)
 	}
 }
@@ -98,4 +101,16 @@ func lastSuccessText(t time.Time) string {
 		return "no poll has succeeded since the operator started"
 	}
 	return "last successful poll at " + t.UTC().Format(time.RFC3339)
+}
+
+// pendingText describes pending container ports: "+smb:1445/TCP -nfs:2049/TCP".
+func pendingText(p *dittov1.PendingPortsStatus) string {
+	parts := make([]string, 0, len(p.Add)+len(p.Remove))
+	for _, a := range p.Add {
+		parts = append(parts, "+"+a)
+	}
+	for _, r := range p.Remove {
+		parts = append(parts, "-"+r)
+	}
+	return strings.Join(parts, " ")
 }

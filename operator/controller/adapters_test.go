@@ -111,7 +111,7 @@ var _ = Describe("Adapters", func() {
 	})
 
 	It("follows smb being disabled, enabled on another port, and nfs moving", func() {
-		create()
+		create(func(s *dittov1.DittoServer) { s.Spec.AdapterPorts.Rollout = dittov1.PortRolloutImmediate })
 		Eventually(func(g Gomega) { adaptersReady(g) }).Should(Succeed())
 		Eventually(func() int { return revisions(ctx, ns) }).Should(BeNumerically(">=", 1))
 
@@ -218,7 +218,7 @@ var _ = Describe("Adapters", func() {
 	})
 
 	It("removes every adapter object on a successful empty list", func() {
-		create()
+		create(func(s *dittov1.DittoServer) { s.Spec.AdapterPorts.Rollout = dittov1.PortRolloutImmediate })
 		Eventually(func(g Gomega) { g.Expect(servicePorts(g, "fs1-smb")).To(Equal([]int32{1445})) }).Should(Succeed())
 		api.RemoveAdapter("nfs")
 		api.RemoveAdapter("smb")
@@ -345,8 +345,8 @@ var _ = Describe("Adapters", func() {
 		Expect(k8s.Get(ctx, key(ns, "fs1-smb"), &corev1.Service{})).NotTo(Succeed())
 	})
 
-	It("leaves the pod template alone with the Deferred rollout", func() {
-		create(func(s *dittov1.DittoServer) { s.Spec.AdapterPorts.Rollout = dittov1.PortRolloutDeferred })
+	It("leaves the pod template alone with the default rollout, Deferred", func() {
+		create()
 		Eventually(func(g Gomega) { g.Expect(servicePorts(g, "fs1-smb")).To(Equal([]int32{1445})) }).Should(Succeed())
 		Eventually(func() int { return revisions(ctx, ns) }).Should(Equal(1))
 		Expect(containerPorts(Default)).To(ConsistOf(int32(8080), int32(12049), int32(1445)), "a new pod gets the ports at once")

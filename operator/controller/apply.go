@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,7 +24,10 @@ type extractFunc[O client.Object, AC runtime.ApplyConfiguration] func(obj O, fie
 
 // applyIfChanged server-side applies desired unless live already holds exactly
 // those fields under the operator's ownership, so that a reconcile with
-// nothing to change makes no write. exists says whether live was found.
+// nothing to change makes no write. exists says whether live was found. It
+// reports a change only when the object was created or its resourceVersion
+// moved: an apply that another controller's normalisation makes a no-op
+// changed nothing, and is remembered as in sync so it is not sent again.
 //
 // Reading back the fields the operator owns is the costly part of a steady
 // reconcile, so memo remembers the objects found in sync: an object whose
@@ -51,10 +55,32 @@ func applyIfChanged[O client.Object, AC runtime.ApplyConfiguration](
 	if err := c.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return false, err
 	}
-	if exists {
-		memo.forget(live)
+	if !exists {
+		return true, nil
 	}
+	// The apply response is decoded into desired: the object as it is now.
+	if resourceVersionOf(desired) == live.GetResourceVersion() {
+		if fingerprinted {
+			memo.record(live, fingerprint)
+		}
+		return false, nil
+	}
+	memo.forget(live)
 	return true, nil
+}
+
+// resourceVersionOf reads the resourceVersion of an apply configuration
+// filled by the API server's answer; "" when it has none.
+func resourceVersionOf(ac any) string {
+	data, err := json.Marshal(ac)
+	if err != nil {
+		return ""
+	}
+	var obj metav1.PartialObjectMetadata
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return ""
+	}
+	return obj.ResourceVersion
 }
 
 // appliedMemo records, by object UID, the resourceVersion at which an

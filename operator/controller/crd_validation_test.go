@@ -36,10 +36,13 @@ var _ = Describe("DittoServer schema", func() {
 		},
 		Entry("a 1ms polling interval", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: time.Millisecond}
-		}, "between 5s and 1h"),
+		}, "between 1s and 1h"),
+		Entry("a 999ms polling interval", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 999 * time.Millisecond}
+		}, "between 1s and 1h"),
 		Entry("a 2h polling interval", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 2 * time.Hour}
-		}, "between 5s and 1h"),
+		}, "between 1s and 1h"),
 		Entry("two replicas", func(s *dittov1.DittoServer) {
 			s.Spec.Replicas = ptr.To[int32](2)
 		}, "spec.replicas"),

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/go-multierror"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -17,6 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/flowcontrol"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -59,9 +62,18 @@ type DittoServerReconciler struct {
 	AllowAPIURLOverride bool
 	// APITimeout bounds each DittoFS API call (default 10s).
 	APITimeout time.Duration
+	// Clock tells the time; the real clock when nil.
+	Clock clock.Clock
+	// WatchNamespaces limits the watch of user Secrets to these namespaces,
+	// like the manager's cache; every namespace when empty.
+	WatchNamespaces []string
 
 	states   serverStates
 	requeues chan event.GenericEvent
+	// recreates rate-limits recreating a Service, by server and name.
+	recreates *flowcontrol.Backoff
+	// secretMeta reads the metadata of the Secrets servers reference.
+	secretMeta client.Reader
 	// policyGen counts policy bundle changes; plans made under an older
 	// bundle are made again.
 	policyGen atomic.Int64
@@ -109,6 +121,7 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // outcome as a condition. A failing step does not stop independent later
 // ones, but nothing that depends on it runs.
 func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dittov1.DittoServer, st *serverState) (ctrl.Result, error) {
+	r.followSecretChanges(ctx, server, st)
 	hash, err := r.reconcileConfig(ctx, server, st)
 	if err != nil {
 		return r.stepFailed(server, st, dittov1.ConditionConfigReady, "ConfigFailed", err)
@@ -122,9 +135,12 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	if planErr != nil {
 		r.reportPolicyRefusal(server, st, planErr)
 	}
-	sts, err := r.reconcileStatefulSet(ctx, server, hash, plan.containerPorts(), plan != nil)
+	sts, declared, err := r.reconcileStatefulSet(ctx, server, st, hash, plan.containerPorts(), plan != nil)
 	if err != nil {
 		return r.stepFailed(server, st, dittov1.ConditionAvailable, "StatefulSetFailed", err)
+	}
+	if plan != nil {
+		server.Status.PendingPorts = pendingPorts(plan.containerPorts(), declared)
 	}
 	headlessPorts := plan.containerPorts()
 	if plan == nil {
@@ -142,7 +158,7 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 		}
 		return result, nil
 	}
-	services, applyErr := r.applyAdapterObjects(ctx, server, plan)
+	services, applyErr := r.applyAdapterObjects(ctx, server, st, plan)
 	if applyErr == nil && poll.polled && !st.poll.legacyChecked {
 		applyErr = r.deleteLegacyFileService(ctx, server)
 		st.poll.legacyChecked = applyErr == nil
@@ -157,7 +173,20 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 		r.warnOnce(server, st, dittov1.ConditionAdaptersReady, reasonFor(applyErr, "ApplyFailed"), applyErr.Error())
 		return result, nil
 	}
+	if isWaiting(applyErr) {
+		// A deletion in progress ends with an event that starts the next
+		// reconcile; the poll's schedule is the fallback.
+		return result, nil
+	}
 	return result, applyErr
+}
+
+// clock is the reconciler's clock.
+func (r *DittoServerReconciler) clock() clock.Clock {
+	if r.Clock == nil {
+		return clock.RealClock{}
+	}
+	return r.Clock
 }
 
 // reconcileConfig puts the Secrets, the configuration file and the API
@@ -187,16 +216,16 @@ func (r *DittoServerReconciler) stepFailed(server *dittov1.DittoServer, st *serv
 }
 
 // warnOnce records a Warning event unless the same message was the last one
-// reported for this condition: a problem that persists is reported once,
-// not on every reconcile.
-func (r *DittoServerReconciler) warnOnce(server *dittov1.DittoServer, st *serverState, condType, reason, msg string) {
-	if st.warned[condType] == msg {
+// reported on this topic (a condition type, or an object): a problem that
+// persists is reported once, not on every reconcile.
+func (r *DittoServerReconciler) warnOnce(server *dittov1.DittoServer, st *serverState, topic, reason, msg string) {
+	if st.warned[topic] == msg {
 		return
 	}
 	if st.warned == nil {
 		st.warned = map[string]string{}
 	}
-	st.warned[condType] = msg
+	st.warned[topic] = msg
 	r.event(server, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", msg)
 }
 
@@ -204,7 +233,24 @@ func (r *DittoServerReconciler) warnOnce(server *dittov1.DittoServer, st *server
 func isUserError(err error) bool {
 	var conflict *nameConflictError
 	var invalid *invalidSpecError
-	return errors.As(err, &conflict) || errors.As(err, &invalid)
+	var postponed *recreatePostponedError
+	return errors.As(err, &conflict) || errors.As(err, &invalid) || errors.As(err, &postponed)
+}
+
+// isWaiting: only waiting for something in progress is wrong; every error
+// aggregated in err is of that kind.
+func isWaiting(err error) bool {
+	var merr *multierror.Error
+	if errors.As(err, &merr) {
+		for _, e := range merr.Errors {
+			if !isWaiting(e) {
+				return false
+			}
+		}
+		return len(merr.Errors) > 0
+	}
+	var terminating *terminatingError
+	return errors.As(err, &terminating)
 }
 
 // setAvailable reports whether the DittoFS pod is ready.
@@ -259,12 +305,21 @@ func (r *DittoServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		workers = 4
 	}
 	r.requeues = make(chan event.GenericEvent, 1024)
+	if r.recreates == nil {
+		r.recreates = flowcontrol.NewFakeBackOff(recreateBackoffInitial, recreateBackoffMax, r.clock())
+	}
 	if err := indexByController(mgr); err != nil {
 		return err
 	}
+	secrets, err := r.watchReferencedSecrets(mgr)
+	if err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
+		// Labels and annotations are policy input: a change re-decides at once.
 		For(&dittov1.DittoServer{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{},
+			predicate.LabelChangedPredicate{},
 			predicate.AnnotationChangedPredicate{},
 			deletionPredicate,
 		))).
@@ -277,6 +332,7 @@ func (r *DittoServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.serversInNamespace),
 			builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		WatchesRawSource(source.Channel(r.requeues, &handler.EnqueueRequestForObject{})).
+		WatchesRawSource(secrets).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Named("dittoserver").
 		Complete(r)

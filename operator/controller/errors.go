@@ -28,9 +28,15 @@ func (e *invalidSpecError) Error() string { return e.msg }
 func reasonFor(err error, fallback string) string {
 	var conflict *nameConflictError
 	var invalid *invalidSpecError
+	var terminating *terminatingError
+	var postponed *recreatePostponedError
 	switch {
 	case errors.As(err, &conflict):
 		return "NameConflict"
+	case errors.As(err, &postponed):
+		return "RecreatePostponed"
+	case errors.As(err, &terminating):
+		return "WaitingForDeletion"
 	case errors.As(err, &invalid):
 		return invalid.reason
 	default:

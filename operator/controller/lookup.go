@@ -18,7 +18,10 @@ import (
 //
 // The cache holds only objects labelled as managed by the operator, so a
 // cache miss is confirmed against the API server: this is what keeps a
-// user's object of the same name from being overwritten.
+// user's object of the same name from being overwritten. An object found
+// there with this server's controller reference is the operator's own: the
+// cache has not caught up with its creation yet, or someone removed its
+// managed-by label, which the next apply puts back.
 func (r *DittoServerReconciler) lookupOwned(ctx context.Context, server *dittov1.DittoServer, key types.NamespacedName, obj client.Object) (bool, error) {
 	kind := kindOf(r.Scheme, obj)
 	err := r.Get(ctx, key, obj)
@@ -32,6 +35,8 @@ func (r *DittoServerReconciler) lookupOwned(ctx context.Context, server *dittov1
 		return false, fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
 	}
 	switch err := r.APIReader.Get(ctx, key, obj); {
+	case err == nil && controlledBy(obj, server):
+		return true, nil
 	case err == nil:
 		return false, &nameConflictError{kind: kind, name: key.Name}
 	case apierrors.IsNotFound(err):

@@ -44,9 +44,12 @@ func ownerReferenceObject(server *dittov1.DittoServer) metav1.OwnerReference {
 // operator changes or deletes nothing else, so a user's object that happens
 // to have the same name is never taken over.
 func ownedBy(obj client.Object, server *dittov1.DittoServer) bool {
-	if obj.GetLabels()[dittov1.LabelManagedBy] != dittov1.ManagedBy {
-		return false
-	}
+	return obj.GetLabels()[dittov1.LabelManagedBy] == dittov1.ManagedBy && controlledBy(obj, server)
+}
+
+// controlledBy reports whether obj has server as its controller. Only the
+// operator sets that reference with this server's UID.
+func controlledBy(obj client.Object, server *dittov1.DittoServer) bool {
 	ref := metav1.GetControllerOfNoCopy(obj)
 	return ref != nil && ref.UID == server.UID && ref.Kind == "DittoServer"
 }

@@ -24,8 +24,9 @@ type serverState struct {
 	// apiWait is the time the current reconcile spent waiting for the
 	// DittoFS API, left out of the reconcile-work metric.
 	apiWait time.Duration
-	// warned is the message last reported by a Warning event, by
-	// condition, so that a lasting problem is reported once.
+	// warned is the message last reported by a Warning event, by topic
+	// (a condition type or an object), so that a lasting problem is
+	// reported once.
 	warned map[string]string
 	// applied remembers the objects found in sync (see applyIfChanged).
 	applied appliedMemo
@@ -34,9 +35,12 @@ type serverState struct {
 	secretsChecked int64
 	// decision is the last policy decision for this server.
 	decision decisionMemo
+	// secretVersions fingerprints the referenced Secrets last seen (see
+	// followSecretChanges).
+	secretVersions string
 }
 
-func (st *serverState) forgetWarning(condType string) { delete(st.warned, condType) }
+func (st *serverState) forgetWarning(topic string) { delete(st.warned, topic) }
 
 // identityState is the operator's DittoFS session for one server.
 type identityState struct {
@@ -52,6 +56,15 @@ type identityState struct {
 	// rejectedWarned is set once the rejected admin password has been
 	// reported by an event, so that retries do not repeat it.
 	rejectedWarned bool
+}
+
+// forgetClient drops the DittoFS client, so the next call builds it again
+// from the current Secrets.
+func (id *identityState) forgetClient() {
+	if id.client != nil {
+		id.client.CloseIdleConnections()
+	}
+	id.client, id.clientKey = nil, ""
 }
 
 // pollState caches the last adapter listing and tracks outages.

@@ -3,6 +3,8 @@ package controller_test
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -53,7 +55,7 @@ var _ = BeforeSuite(func() {
 	Expect(dittov1.AddToScheme(scheme)).To(Succeed())
 
 	var err error
-	plane, err = kubetest.Start(kubetest.Options{ControllerManager: true, Audit: true})
+	plane, err = kubetest.Start(kubetest.Options{ControllerManager: true, Audit: true, Neighbours: true, PodsRun: true})
 	Expect(err).NotTo(HaveOccurred())
 	k8s, err = client.New(plane.Config, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
@@ -66,7 +68,7 @@ var _ = BeforeSuite(func() {
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	engine, err := networking.NewEngine(networking.Options{})
+	engine, err := networking.NewEngine(networking.Options{PolicyDir: platformPolicies()})
 	Expect(err).NotTo(HaveOccurred())
 	Expect((&controller.DittoServerReconciler{
 		Client:              mgr.GetClient(),
@@ -97,9 +99,35 @@ var _ = AfterSuite(func() {
 })
 
 // newNamespace creates a namespace for one spec, so specs do not see each
-// other's objects.
-func newNamespace(ctx context.Context) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "ditto-"}}
+// other's objects. Its labels switch neighbours on (see kubetest).
+func newNamespace(ctx context.Context, labels ...map[string]string) string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "ditto-", Labels: map[string]string{}}}
+	for _, l := range labels {
+		for k, v := range l {
+			ns.Labels[k] = v
+		}
+	}
 	Expect(k8s.Create(ctx, ns)).To(Succeed())
 	return ns.Name
+}
+
+// tierLabel is the DittoServer label the suite's platform policy reads: it
+// annotates the NFS Service with its value.
+const (
+	tierLabel      = "example.com/tier"
+	tierAnnotation = "example.com/tier"
+)
+
+// platformPolicies writes the suite's platform module into a folder, as a
+// mounted policy ConfigMap would hold it.
+func platformPolicies() string {
+	dir := GinkgoT().TempDir()
+	module := `package dittofs.networking.custom.tier
+
+service_annotations["nfs"] := {"` + tierAnnotation + `": input.server.labels["` + tierLabel + `"]} if {
+	input.server.labels["` + tierLabel + `"]
+}
+`
+	Expect(os.WriteFile(filepath.Join(dir, "tier.rego"), []byte(module), 0o600)).To(Succeed())
+	return dir
 }

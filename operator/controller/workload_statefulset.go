@@ -39,50 +39,92 @@ const (
 // ports the running adapters need, when known; when not (no successful poll
 // yet), the ports the pod template has stay. With the Deferred rollout, new
 // ports are only written when the pod template changes for another reason.
-func (r *DittoServerReconciler) reconcileStatefulSet(ctx context.Context, server *dittov1.DittoServer, hash string, adapterPorts []corev1.ContainerPort, portsKnown bool) (*appsv1.StatefulSet, error) {
+// It returns the StatefulSet as read, and the adapter ports its pod template
+// declares once applied.
+func (r *DittoServerReconciler) reconcileStatefulSet(ctx context.Context, server *dittov1.DittoServer, st *serverState, hash string, adapterPorts []corev1.ContainerPort, portsKnown bool) (*appsv1.StatefulSet, []corev1.ContainerPort, error) {
 	name := statefulSetName(server)
 	key := types.NamespacedName{Namespace: server.Namespace, Name: name}
 	live := &appsv1.StatefulSet{}
 	exists, err := r.lookupOwned(ctx, server, key, live)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !portsKnown {
 		adapterPorts = liveAdapterPorts(live)
 	}
-	desired := desiredStatefulSet(server, hash, adapterPorts)
-	if exists && server.Spec.PortRolloutOrDefault() == dittov1.PortRolloutDeferred {
-		desired, err = deferPortChange(server, hash, live, desired)
+	desired, declared := desiredStatefulSet(server, hash, adapterPorts), adapterPorts
+	if exists && deferPorts(server, live) {
+		withLivePorts := desiredStatefulSet(server, hash, liveAdapterPorts(live))
+		onlyPortsDiffer, err := sameApplyConfig(live, withLivePorts)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if onlyPortsDiffer {
+			desired, declared = withLivePorts, liveAdapterPorts(live)
 		}
 	}
-	changed, err := applyIfChanged(ctx, r.Client, r.states.get(server.UID).applied, live, exists, desired, extractStatefulSet)
+	changed, err := applyIfChanged(ctx, r.Client, st.applied, live, exists, desired, extractStatefulSet)
 	if err != nil {
-		return nil, fmt.Errorf("applying StatefulSet %s: %w", name, err)
+		return nil, nil, fmt.Errorf("applying StatefulSet %s: %w", name, err)
 	}
 	if changed {
 		r.eventForChange(server, changeOf(exists), named[appsv1.StatefulSet](server.Namespace, name), "pod template changed")
 	}
 	// The status of a StatefulSet just created is empty; an apply does not
 	// change the status of one that existed.
-	return live, nil
+	return live, declared, nil
 }
 
-// deferPortChange keeps the live container ports unless the pod template
-// changes for another reason: a new adapter must not restart a pod that is
-// serving other clients. Services target ports by number, so traffic flows
-// either way; container ports are informational.
-func deferPortChange(server *dittov1.DittoServer, hash string, live *appsv1.StatefulSet, desired *appsv1ac.StatefulSetApplyConfiguration) (*appsv1ac.StatefulSetApplyConfiguration, error) {
-	withLivePorts := desiredStatefulSet(server, hash, liveAdapterPorts(live))
+// deferPorts says whether adapter port changes wait for another rollout:
+// with the Deferred rollout, while a pod exists that a template change would
+// replace. Without one, declaring the ports at once costs nothing.
+func deferPorts(server *dittov1.DittoServer, live *appsv1.StatefulSet) bool {
+	return server.Spec.PortRolloutOrDefault() == dittov1.PortRolloutDeferred &&
+		server.Spec.ReplicasOrDefault() > 0 && live.Status.Replicas > 0
+}
+
+// sameApplyConfig reports whether live already holds exactly desired under
+// the operator's ownership: then the only change pending is the ports'.
+func sameApplyConfig(live *appsv1.StatefulSet, desired *appsv1ac.StatefulSetApplyConfiguration) (bool, error) {
 	current, err := extractStatefulSet(live, FieldOwner)
 	if err != nil {
-		return nil, fmt.Errorf("reading the fields the operator owns: %w", err)
+		return false, fmt.Errorf("reading the fields the operator owns: %w", err)
 	}
-	if equalApplyConfigs(current, withLivePorts) {
-		return withLivePorts, nil
+	return equalApplyConfigs(current, desired), nil
+}
+
+// pendingPorts lists the differences between the adapter ports the pod
+// template declares and those the running adapters need; nil when none.
+func pendingPorts(wanted, declared []corev1.ContainerPort) *dittov1.PendingPortsStatus {
+	add, remove := portDiff(wanted, declared), portDiff(declared, wanted)
+	if len(add) == 0 && len(remove) == 0 {
+		return nil
 	}
-	return desired, nil
+	return &dittov1.PendingPortsStatus{Add: add, Remove: remove}
+}
+
+// portDiff lists the ports of a that b lacks, as name:port/protocol, sorted.
+func portDiff(a, b []corev1.ContainerPort) []string {
+	have := map[string]bool{}
+	for _, p := range b {
+		have[portString(p)] = true
+	}
+	var out []string
+	for _, p := range a {
+		if s := portString(p); !have[s] {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func portString(p corev1.ContainerPort) string {
+	protocol := p.Protocol
+	if protocol == "" {
+		protocol = corev1.ProtocolTCP
+	}
+	return fmt.Sprintf("%s:%d/%s", p.Name, p.ContainerPort, protocol)
 }
 
 // liveAdapterPorts are the adapter container ports the pod template has now.

@@ -44,7 +44,7 @@ var _ = Describe("Workload", func() {
 		Expect(spec.AdapterPolling.Interval.Duration).To(Equal(30 * time.Second))
 		Expect(spec.AdapterService.Type).To(Equal(dittov1.ServiceTypeLoadBalancer))
 		Expect(spec.AdapterService.NameTemplate).To(Equal("{instance}-{adapter}"))
-		Expect(spec.AdapterPorts.Rollout).To(Equal(dittov1.PortRolloutImmediate))
+		Expect(spec.AdapterPorts.Rollout).To(Equal(dittov1.PortRolloutDeferred))
 		Expect(spec.NetworkPolicy.Enabled).To(HaveValue(BeTrue()))
 		Expect(spec.Database.Type).To(Equal(dittov1.DatabaseSQLite))
 		Expect(spec.Service.Type).To(Equal(dittov1.ServiceTypeClusterIP))

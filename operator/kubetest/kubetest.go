@@ -1,7 +1,9 @@
 // Package kubetest runs a real, local Kubernetes control plane for tests:
 // kube-apiserver and etcd through controller-runtime's envtest, optionally
-// kube-controller-manager (garbage collection and StatefulSet controllers) and
-// an audit log that lets a test count the writes each user made.
+// kube-controller-manager (garbage collection and StatefulSet controllers),
+// an audit log that lets a test count the writes each user made, the
+// neighbours real clusters run next to an operator (see neighbours.go), and
+// kube-scheduler with a node whose pods run.
 //
 // The binaries are built from source by `make tools` into the folder named by
 // KUBEBUILDER_ASSETS; nothing is downloaded at test time.
@@ -28,6 +30,16 @@ type Options struct {
 	// Audit records every write request in an audit log (see Writes).
 	Audit bool
 
+	// Neighbours starts the in-process stand-ins for what real clusters run
+	// next to the operator; each acts only in the namespaces a test switches
+	// it on for (see neighbours.go).
+	Neighbours bool
+
+	// PodsRun, with ControllerManager and Neighbours, also runs
+	// kube-scheduler, a node whose stand-in kubelet runs the pods bound to it
+	// and a volume provisioner: pods that tolerate NodeTaint really run.
+	PodsRun bool
+
 	// CRDDirectoryPaths are installed before Start returns; defaults to the
 	// operator's generated CRDs.
 	CRDDirectoryPaths []string
@@ -50,10 +62,11 @@ type ControlPlane struct {
 	// Config reaches the API server as a cluster administrator.
 	Config *rest.Config
 
-	dir       string
-	auditPath string
-	kcm       *controllerManager
-	started   bool
+	dir        string
+	auditPath  string
+	processes  []*process // stopped in reverse order
+	neighbours *neighbours
+	started    bool
 }
 
 // Start builds nothing: it runs the binaries found in KUBEBUILDER_ASSETS.
@@ -87,12 +100,40 @@ func Start(opts Options) (*ControlPlane, error) {
 		return nil, cp.cleanupAfter(fmt.Errorf("starting kube-apiserver and etcd: %w", err))
 	}
 	cp.Config = cfg
-	if opts.ControllerManager {
-		if cp.kcm, err = cp.startControllerManager(assets); err != nil {
-			return nil, cp.cleanupAfter(err)
-		}
+	if err := cp.startParts(assets, opts); err != nil {
+		return nil, cp.cleanupAfter(err)
 	}
 	return cp, nil
+}
+
+// startParts starts what runs beside kube-apiserver and etcd.
+func (cp *ControlPlane) startParts(assets string, opts Options) error {
+	podsRun := opts.PodsRun && opts.ControllerManager && opts.Neighbours
+	if opts.PodsRun && !podsRun {
+		return errors.New("kubetest: PodsRun needs ControllerManager and Neighbours")
+	}
+	if opts.ControllerManager {
+		kcm, err := cp.startControllerManager(assets, podsRun)
+		if err != nil {
+			return err
+		}
+		cp.processes = append(cp.processes, kcm)
+	}
+	if podsRun {
+		scheduler, err := cp.startScheduler(assets)
+		if err != nil {
+			return err
+		}
+		cp.processes = append(cp.processes, scheduler)
+	}
+	if opts.Neighbours {
+		n, err := cp.startNeighbours(podsRun)
+		if err != nil {
+			return err
+		}
+		cp.neighbours = n
+	}
+	return nil
 }
 
 func newEnvironment(assets, root string, opts Options) *envtest.Environment {
@@ -121,10 +162,14 @@ func (cp *ControlPlane) cleanupAfter(err error) error {
 // Stop stops every process of the control plane and removes its files.
 func (cp *ControlPlane) Stop() error {
 	var errs []error
-	if cp.kcm != nil {
-		errs = append(errs, cp.kcm.stop())
-		cp.kcm = nil
+	if cp.neighbours != nil {
+		errs = append(errs, cp.neighbours.stop())
+		cp.neighbours = nil
 	}
+	for i := len(cp.processes) - 1; i >= 0; i-- {
+		errs = append(errs, cp.processes[i].stop())
+	}
+	cp.processes = nil
 	// Stop even when Start failed half way (for example installing the
 	// CRDs): kube-apiserver and etcd may be running already.
 	if cp.started {

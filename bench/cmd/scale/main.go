@@ -39,7 +39,7 @@ func run() error {
 		interval time.Duration
 	)
 	flag.StringVar(&sizes, "sizes", envOr("BENCH_SIZES", "50,200,1000"), "Comma-separated numbers of DittoServers (default $BENCH_SIZES or 50,200,1000).")
-	flag.DurationVar(&interval, "interval", 10*time.Second, "Adapter polling interval of every DittoServer (at least 5s).")
+	flag.DurationVar(&interval, "interval", 10*time.Second, "Adapter polling interval of every DittoServer (at least 1s).")
 	flag.IntVar(&cfg.SteadyIntervals, "steady-intervals", 3, "Poll intervals in the steady-state window.")
 	flag.IntVar(&cfg.ServersPerNamespace, "servers-per-namespace", 10, "DittoServers per namespace.")
 	flag.IntVar(&cfg.Concurrency, "max-concurrent-reconciles", 0, "The operator's --max-concurrent-reconciles; 0 keeps its default.")

@@ -11,7 +11,7 @@ const (
 	DefaultImage              = "marmos91c/dittofs:v0.29.0"
 	DefaultControlPlanePort   = int32(8080)
 	DefaultPollInterval       = 30 * time.Second
-	MinPollInterval           = 5 * time.Second
+	MinPollInterval           = time.Second
 	MaxPollInterval           = time.Hour
 	DefaultNameTemplate       = "{instance}-{adapter}"
 	DefaultAdapterServiceType = ServiceType("LoadBalancer")
@@ -89,7 +89,7 @@ func (s *DittoServerSpec) APIServiceTypeOrDefault() ServiceType {
 // PortRolloutOrDefault says when adapter port changes reach the pod template.
 func (s *DittoServerSpec) PortRolloutOrDefault() PortRollout {
 	if s.AdapterPorts.Rollout == "" {
-		return PortRolloutImmediate
+		return PortRolloutDeferred
 	}
 	return s.AdapterPorts.Rollout
 }

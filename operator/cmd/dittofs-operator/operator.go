@@ -82,6 +82,7 @@ func runOperator(args []string) error {
 		Operator:                operator,
 		AllowAPIURLOverride:     o.allowAPIURLOverride,
 		APITimeout:              o.apiTimeout,
+		WatchNamespaces:         o.namespaces(),
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DittoServer controller: %w", err)
