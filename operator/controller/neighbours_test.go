@@ -110,6 +110,11 @@ var _ = Describe("Among the controllers of a real cluster", func() {
 		}).Should(Succeed())
 		api.SetAdapter("smb", true, 1445) // back within two seconds, while the old Service terminates
 		Expect(time.Since(start)).To(BeNumerically("<", 2*time.Second+interval), "re-enabled while the finalizer holds the Service")
+		Eventually(func(g Gomega) {
+			c := condition(getServer(ctx, ns, "fs1"), dittov1.ConditionAdaptersReady)
+			g.Expect(c.Reason).To(Equal("WaitingForDeletion"), "the status tells the wait, not a state the cluster lacks")
+			g.Expect(c.Message).To(ContainSubstring("fs1-smb"))
+		}).Should(Succeed())
 
 		By("creating the new Service once the finalizer is gone")
 		var fresh *corev1.Service
@@ -215,6 +220,9 @@ var _ = Describe("Among the controllers of a real cluster", func() {
 		Eventually(func(g Gomega) {
 			g.Expect(service(g, ns, "fs1-nfs").Annotations).To(HaveKeyWithValue(tierAnnotation, "gold"))
 		}).Should(Succeed())
+		// Once the creation has settled nothing else reconciles the server:
+		// only the label change itself can.
+		waitForQuiet(ns)
 		updateServer(ctx, ns, "fs1", func(s *dittov1.DittoServer) { s.Labels[tierLabel] = "silver" })
 		changed := time.Now()
 		Eventually(func(g Gomega) {
