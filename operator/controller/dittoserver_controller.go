@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,10 +16,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/flowcontrol"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -62,14 +66,23 @@ type DittoServerReconciler struct {
 	AllowAPIURLOverride bool
 	// APITimeout bounds each DittoFS API call (default 10s).
 	APITimeout time.Duration
-	// Clock tells the time; the real clock when nil.
-	Clock clock.Clock
+	// ReconcileTimeout bounds one reconcile (default 1m). A reconcile only
+	// talks to the Kubernetes API: the poller makes the DittoFS calls.
+	ReconcileTimeout time.Duration
+	// Clock tells the time and runs the poller's timers and deadlines; the
+	// real clock when nil.
+	Clock clock.WithDelayedExecution
 	// WatchNamespaces limits the watch of user Secrets to these namespaces,
 	// like the manager's cache; every namespace when empty.
 	WatchNamespaces []string
 
-	states   serverStates
-	requeues chan event.GenericEvent
+	states serverStates
+	// poller makes every DittoFS call; created on first use.
+	poller     *poller
+	pollerOnce sync.Once
+	// policyChanged signals a new policy bundle to the source that
+	// requeues every server; it holds at most one signal.
+	policyChanged chan struct{}
 	// recreates rate-limits recreating a Service, by server and name.
 	recreates *flowcontrol.Backoff
 	// secretMeta reads the metadata of the Secrets servers reference.
@@ -93,6 +106,9 @@ type DittoServerReconciler struct {
 func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	server := &dittov1.DittoServer{}
 	if err := r.Get(ctx, req.NamespacedName, server); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.polls().forgetName(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !server.DeletionTimestamp.IsZero() {
@@ -105,12 +121,11 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	start := time.Now()
-	st.apiWait = 0
 	original := server.DeepCopy()
 	result, stepErr := r.reconcileServer(ctx, server, st)
 	summarize(server)
 	err := r.patchStatus(ctx, original, server, st.poll.lastSuccess)
-	reconcileWork.Observe((time.Since(start) - st.apiWait).Seconds())
+	reconcileWork.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return ctrl.Result{}, errors.Join(stepErr, err)
 	}
@@ -129,9 +144,14 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	setCondition(server, dittov1.ConditionConfigReady, metav1.ConditionTrue, "Reconciled", "configuration and Secrets are in place")
 	st.forgetWarning(dittov1.ConditionConfigReady)
 
-	poll := r.pollAdapters(ctx, server, st)
-	setAuthenticated(server, &st.identity)
-	plan, planErr := r.planAdapters(ctx, server, st, poll.adapters)
+	snap := r.polls().track(r.targetOf(server))
+	st.poll.adapters, st.poll.lastSuccess = snap.adapters, snap.lastSuccess
+	st.poll.outage, st.poll.failure = snap.outage, snap.failure
+	setAuthenticated(server, snap.identity)
+	if wait := r.firstPollPending(ctx, server, st, snap); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	plan, planErr := r.planAdapters(ctx, server, st, snap.adapters)
 	if planErr != nil {
 		r.reportPolicyRefusal(server, st, planErr)
 	}
@@ -151,15 +171,17 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	}
 	setAvailable(server, sts)
 	st.forgetWarning(dittov1.ConditionAvailable)
-	result := ctrl.Result{RequeueAfter: poll.next}
+	// The poller starts the next reconcile when the adapters or the poll's
+	// outcome change; nothing needs a reconcile every interval.
+	result := ctrl.Result{}
 	if plan == nil {
 		if planErr == nil {
-			setAdaptersReady(server, &st.poll, nil, nil)
+			awaitFirstPoll(server, &st.poll)
 		}
 		return result, nil
 	}
 	services, applyErr := r.applyAdapterObjects(ctx, server, st, plan)
-	if applyErr == nil && poll.polled && !st.poll.legacyChecked {
+	if applyErr == nil && !st.poll.legacyChecked {
 		applyErr = r.deleteLegacyFileService(ctx, server)
 		st.poll.legacyChecked = applyErr == nil
 	}
@@ -175,14 +197,59 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	}
 	if isWaiting(applyErr) {
 		// A deletion in progress ends with an event that starts the next
-		// reconcile; the poll's schedule is the fallback.
-		return result, nil
+		// reconcile; one interval later is the fallback.
+		return ctrl.Result{RequeueAfter: server.Spec.PollInterval()}, nil
 	}
 	return result, applyErr
 }
 
+// firstPollGrace is how long a new server's StatefulSet waits for the
+// poller's first outcome.
+const firstPollGrace = 5 * time.Second
+
+// firstPollPending says how long to wait, without holding the worker, before
+// creating a new server's StatefulSet: until the poller's first answer, so
+// that the first pod template declares the adapter ports when the API
+// already answers (it does when it runs elsewhere), or its first failure
+// (the usual case: the API runs in the pod yet to be created), at most
+// firstPollGrace. The poller's outcome starts the next reconcile.
+func (r *DittoServerReconciler) firstPollPending(ctx context.Context, server *dittov1.DittoServer, st *serverState, snap pollSnapshot) time.Duration {
+	if snap.adapters != nil || snap.outage {
+		return 0
+	}
+	if st.firstReconcile.IsZero() {
+		st.firstReconcile = r.clock().Now()
+	}
+	left := firstPollGrace - r.clock().Since(st.firstReconcile)
+	if left <= 0 {
+		return 0
+	}
+	err := r.Get(ctx, types.NamespacedName{Namespace: server.Namespace, Name: statefulSetName(server)}, &appsv1.StatefulSet{})
+	if !apierrors.IsNotFound(err) {
+		return 0
+	}
+	return left
+}
+
+// awaitFirstPoll reports the adapters before the poller's first answer
+// since the operator started: an outage, or nothing known yet. A server
+// that reported its adapters before a restart keeps its condition until
+// the first answer, rather than flapping.
+func awaitFirstPoll(server *dittov1.DittoServer, p *pollState) {
+	if !p.outage && meta.FindStatusCondition(server.Status.Conditions, dittov1.ConditionAdaptersReady) != nil {
+		return
+	}
+	setAdaptersReady(server, p, nil, nil)
+}
+
+// polls is the poller, created on first use.
+func (r *DittoServerReconciler) polls() *poller {
+	r.pollerOnce.Do(func() { r.poller = newPoller(r) })
+	return r.poller
+}
+
 // clock is the reconciler's clock.
-func (r *DittoServerReconciler) clock() clock.Clock {
+func (r *DittoServerReconciler) clock() clock.WithDelayedExecution {
 	if r.Clock == nil {
 		return clock.RealClock{}
 	}
@@ -281,13 +348,24 @@ func (r *DittoServerReconciler) ensureFinalizer(ctx context.Context, server *dit
 	return nil
 }
 
-// finalize runs the cleanup and releases the DittoServer. Owned objects are
-// removed by the garbage collector through their owner references.
+// finalize has the poller remove the operator's DittoFS account, then
+// releases the DittoServer. The removal is bounded: the poller gives up
+// after accountRemovalTimeout, and should it not report, the server is
+// released removalGrace later anyway. Owned objects are removed by the
+// garbage collector through their owner references.
 func (r *DittoServerReconciler) finalize(ctx context.Context, server *dittov1.DittoServer) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(server, dittov1.Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	r.removeOperatorAccount(ctx, server)
+	snap := r.polls().removeAccount(r.targetOf(server))
+	if !snap.removed {
+		waited := r.clock().Since(snap.removalAsked)
+		if left := accountRemovalTimeout + removalGrace - waited; left > 0 {
+			return ctrl.Result{RequeueAfter: left}, nil
+		}
+		log.FromContext(ctx).Info("the account removal did not report in time; releasing the DittoServer", "waited", waited)
+	}
+	r.polls().forget(server.UID)
 	r.states.forget(server.UID)
 	forgetMetrics(server.Namespace, server.Name)
 	patch := client.MergeFromWithOptions(server.DeepCopy(), client.MergeFromWithOptimisticLock{})
@@ -298,22 +376,25 @@ func (r *DittoServerReconciler) finalize(ctx context.Context, server *dittov1.Di
 	return ctrl.Result{}, nil
 }
 
-// SetupWithManager registers the reconciler and its watches.
+// SetupWithManager registers the reconciler, its watches and the poller.
 func (r *DittoServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	workers := r.MaxConcurrentReconciles
 	if workers == 0 {
 		workers = 4
 	}
-	r.requeues = make(chan event.GenericEvent, 1024)
 	if r.recreates == nil {
 		r.recreates = flowcontrol.NewFakeBackOff(recreateBackoffInitial, recreateBackoffMax, r.clock())
 	}
+	r.policyChanged = make(chan struct{}, 1)
 	if err := indexByController(mgr); err != nil {
 		return err
 	}
 	secrets, err := r.watchReferencedSecrets(mgr)
 	if err != nil {
 		return err
+	}
+	if err := mgr.Add(r.polls()); err != nil {
+		return fmt.Errorf("adding the DittoFS poller: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		// Labels and annotations are policy input: a change re-decides at once.
@@ -331,11 +412,20 @@ func (r *DittoServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Policies may decide on namespace labels.
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.serversInNamespace),
 			builder.WithPredicates(predicate.LabelChangedPredicate{})).
-		WatchesRawSource(source.Channel(r.requeues, &handler.EnqueueRequestForObject{})).
+		// The poller's news: a new listing, an outage begun or ended.
+		WatchesRawSource(source.Channel(r.polls().changes, &handler.EnqueueRequestForObject{})).
+		WatchesRawSource(source.Func(r.requeueOnPolicyChange)).
 		WatchesRawSource(secrets).
-		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers, ReconciliationTimeout: r.reconcileTimeout()}).
 		Named("dittoserver").
 		Complete(r)
+}
+
+func (r *DittoServerReconciler) reconcileTimeout() time.Duration {
+	if r.ReconcileTimeout > 0 {
+		return r.ReconcileTimeout
+	}
+	return time.Minute
 }
 
 // serversInNamespace lists the DittoServers of a namespace.
@@ -353,31 +443,45 @@ func (r *DittoServerReconciler) serversInNamespace(ctx context.Context, ns clien
 }
 
 // PolicyChanged makes every DittoServer follow a new policy bundle soon.
-// It does not block.
-func (r *DittoServerReconciler) PolicyChanged(ctx context.Context) {
+// It never blocks and starts nothing: on the leader, the controller's
+// policy source requeues every server; on a follower, whose controller
+// does not run, the signal waits in a buffer of one, however many reloads
+// come.
+func (r *DittoServerReconciler) PolicyChanged(context.Context) {
 	r.policyGen.Add(1)
-	r.RequeueAll(ctx)
+	select {
+	case r.policyChanged <- struct{}{}:
+	default: // a requeue of every server is pending already
+	}
 }
 
-// RequeueAll reconciles every DittoServer soon. It does not block.
-func (r *DittoServerReconciler) RequeueAll(ctx context.Context) {
-	if r.requeues == nil {
-		return
-	}
-	var list dittov1.DittoServerList
-	if err := r.List(ctx, &list); err != nil {
-		log.FromContext(ctx).Error(err, "listing DittoServers to requeue")
-		return
-	}
+// requeueOnPolicyChange is the source that requeues every DittoServer when
+// the policy changes. The controller starts it, on the leader only.
+func (r *DittoServerReconciler) requeueOnPolicyChange(ctx context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 	go func() {
-		for i := range list.Items {
+		for {
 			select {
-			case r.requeues <- event.GenericEvent{Object: &list.Items[i]}:
 			case <-ctx.Done():
 				return
+			case <-r.policyChanged:
+				r.requeueAll(ctx, queue)
 			}
 		}
 	}()
+	return nil
+}
+
+// requeueAll adds every DittoServer to the queue.
+func (r *DittoServerReconciler) requeueAll(ctx context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	var list dittov1.DittoServerList
+	// Only the names are read: the cache's objects need no copy.
+	if err := r.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		log.FromContext(ctx).Error(err, "listing DittoServers to follow a new policy")
+		return
+	}
+	for i := range list.Items {
+		queue.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
 }
 
 // deletionPredicate passes the update that marks an object for deletion.
