@@ -72,11 +72,11 @@ func (r *DittoServerReconciler) applyAdapterService(ctx context.Context, server 
 	switch {
 	case changed && !exists:
 		created := r.createdObject(ctx, key, &corev1.Service{})
-		r.event(server, created, corev1.EventTypeNormal, "Created", "Create", "Created %s Service %s on port %s",
+		r.noteChange(server, created, "Created", "Create", "Created %s Service %s on port %s",
 			adapterWord(adapter), key.Name, desiredServicePorts(desired))
 		return created, nil
 	case changed:
-		r.event(server, live, corev1.EventTypeNormal, "Updated", "Update", "Updated %s Service %s: %s",
+		r.noteChange(server, live, "Updated", "Update", "Updated %s Service %s: %s",
 			adapterWord(adapter), key.Name, serviceChange(live, desired))
 	}
 	return live, nil
@@ -233,7 +233,7 @@ func (r *DittoServerReconciler) deleteStaleServices(ctx context.Context, server 
 			continue
 		}
 		adapter := svc.Labels[dittov1.LabelAdapter]
-		r.event(server, svc, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted %s Service %s: %s",
+		r.noteChange(server, svc, "Deleted", "Delete", "Deleted %s Service %s: %s",
 			adapterWord(adapter), svc.Name, whyStale(adapter, plan))
 	}
 	return errs.ErrorOrNil()
@@ -285,7 +285,7 @@ func (r *DittoServerReconciler) deleteStaleNetworkPolicies(ctx context.Context, 
 			errs = multierror.Append(errs, fmt.Errorf("deleting NetworkPolicy %s: %w", np.Name, err))
 			continue
 		}
-		r.event(server, np, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted NetworkPolicy %s: %s", np.Name, whyPolicyStale(np, server))
+		r.noteChange(server, np, "Deleted", "Delete", "Deleted NetworkPolicy %s: %s", np.Name, whyPolicyStale(np, server))
 	}
 	return errs.ErrorOrNil()
 }
@@ -315,7 +315,7 @@ func (r *DittoServerReconciler) deleteLegacyFileService(ctx context.Context, ser
 	if err := r.Delete(ctx, &svc, client.Preconditions{UID: &svc.UID}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting the legacy Service %s: %w", svc.Name, err)
 	}
-	r.event(server, &svc, corev1.EventTypeNormal, "Deleted", "Delete",
+	r.noteChange(server, &svc, "Deleted", "Delete",
 		"Deleted legacy Service %s: adapters now each have their own Service", svc.Name)
 	return nil
 }

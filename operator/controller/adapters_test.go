@@ -107,15 +107,20 @@ var _ = Describe("Adapters", func() {
 		Expect(svc.Spec.Type).To(Equal(corev1.ServiceTypeLoadBalancer))
 		Expect(svc.Labels).To(HaveKeyWithValue(dittov1.LabelAdapter, "nfs"))
 		Expect(metav1.GetControllerOf(&svc).Name).To(Equal("fs1"))
-		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(ContainElement("Created: Created NFS Service fs1-nfs on port 12049"))
+		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(ContainElement(And(
+			HavePrefix("Created: Created NFS Service fs1-nfs on port 12049"),
+			ContainSubstring("created SMB Service fs1-smb on port 1445"),
+		)))
 	})
 
 	It("follows smb being disabled, enabled on another port, and nfs moving", func() {
 		create(func(s *dittov1.DittoServer) { s.Spec.AdapterPorts.Rollout = dittov1.PortRolloutImmediate })
 		Eventually(func(g Gomega) { adaptersReady(g) }).Should(Succeed())
 		Eventually(func() int { return revisions(ctx, ns) }).Should(BeNumerically(">=", 1))
+		waitForQuiet(ns)
 
 		By("disabling smb")
+		disabled := time.Now()
 		api.SetAdapter("smb", false, 1445)
 		within := pollInterval + 3*time.Second
 		Eventually(gone(&corev1.Service{}, "fs1-smb")).WithTimeout(within).Should(BeTrue())
@@ -125,7 +130,16 @@ var _ = Describe("Adapters", func() {
 			g.Expect(servicePorts(g, "fs1-headless")).To(ConsistOf(int32(8080), int32(12049)))
 			g.Expect(adaptersReady(g).Status.RunningAdapters).To(Equal("nfs:12049"))
 		}).WithTimeout(within).Should(Succeed())
-		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(ContainElement("Deleted: Deleted SMB Service fs1-smb: adapter stopped"))
+		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(ContainElement(And(
+			HavePrefix("Deleted: Deleted SMB Service fs1-smb: adapter stopped"),
+			ContainSubstring("deleted NetworkPolicy fs1-smb"),
+			ContainSubstring("updated Service fs1-headless"),
+			ContainSubstring("updated StatefulSet fs1"),
+		)), "one event names every object the change touched")
+		waitForQuiet(ns)
+		writes := operatorWritesSince(ns, disabled)
+		Expect(countResource(writes, "events")).To(Equal(1), "one event: %v", eventStrings(writes))
+		Expect(len(writes)).To(BeNumerically("<=", 6), "writes for one adapter change: %v", eventStrings(writes))
 
 		By("enabling smb on another port")
 		api.SetAdapter("smb", true, 2445)
@@ -149,7 +163,7 @@ var _ = Describe("Adapters", func() {
 		}).WithTimeout(within).Should(Succeed())
 		Eventually(func() int { return revisions(ctx, ns) }).Should(Equal(before + 1))
 		Consistently(func() int { return revisions(ctx, ns) }).Should(Equal(before + 1))
-		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(ContainElement("Updated: Updated NFS Service fs1-nfs: port 12049 → 22049"))
+		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(ContainElement(HavePrefix("Updated: Updated NFS Service fs1-nfs: port 12049 → 22049")))
 	})
 
 	// The backoff's schedule is tested on a fake clock (poller_test.go);

@@ -30,6 +30,9 @@ type serverState struct {
 	warned map[string]string
 	// applied remembers the objects found in sync (see applyIfChanged).
 	applied appliedMemo
+	// changes are the objects the reconcile in progress changed, for its
+	// one event (see recordChanges).
+	changes []change
 	// secretsChecked is the spec generation whose Secret references were
 	// found valid.
 	secretsChecked int64

@@ -1,0 +1,55 @@
+package controller
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/networking"
+)
+
+// TestOneEventPerReconcile: the changes of a reconcile make one event,
+// headed by the adapter Service's change, which also names the related
+// object (events about different Services are never folded together).
+func TestOneEventPerReconcile(t *testing.T) {
+	r := newTestReconciler(t)
+	server := testServer()
+	st := r.states.get(server.UID)
+	smb := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "fs1-smb", Namespace: "storage", UID: "svc-uid",
+		Labels: map[string]string{dittov1.LabelComponent: networking.ComponentAdapterService}}}
+	r.eventForChange(server, "updated", named[corev1.Service]("storage", "fs1-headless"), "ports changed")
+	r.noteChange(server, smb, "Deleted", "Delete", "Deleted %s Service %s: %s", "SMB", "fs1-smb", "adapter stopped")
+	r.noteChange(server, named[corev1.Service]("storage", "fs1-smb"), "Deleted", "Delete", "Deleted NetworkPolicy fs1-smb: SMB adapter stopped")
+	r.recordChanges(server, st)
+	events := r.recorded()
+	want := "Normal Deleted Deleted SMB Service fs1-smb: adapter stopped; updated Service fs1-headless: ports changed; " +
+		"deleted NetworkPolicy fs1-smb: SMB adapter stopped"
+	if len(events) != 1 || events[0] != want {
+		t.Fatalf("events %q, want [%q]", events, want)
+	}
+	r.recordChanges(server, st)
+	if events := r.recorded(); len(events) != 0 {
+		t.Errorf("a reconcile that changed nothing recorded %q", events)
+	}
+}
+
+func TestJoinNotesStaysWithinTheLimit(t *testing.T) {
+	var notes []string
+	for i := range 40 {
+		notes = append(notes, fmt.Sprintf("Created adapter%02d Service fs1-adapter%02d on port %d", i, i, 20000+i))
+	}
+	got := joinNotes(notes, maxEventNote)
+	if len(got) > maxEventNote || !strings.HasSuffix(got, " more") || !strings.HasPrefix(got, notes[0]+"; ") {
+		t.Errorf("%d bytes: %q", len(got), got)
+	}
+	if got := joinNotes(notes[:3], maxEventNote); got != strings.Join(notes[:3], "; ") {
+		t.Errorf("three notes joined as %q", got)
+	}
+	if got := joinNotes([]string{strings.Repeat("x", 2000), "b"}, maxEventNote); len(got) > maxEventNote {
+		t.Errorf("a long first note: %d bytes", len(got))
+	}
+}
