@@ -52,6 +52,7 @@ func runLatency(ctx context.Context, cfg *Config, b operatorBuild) (res *Latency
 	from := time.Now()
 	enabled := true
 	var times []float64
+	var changes []time.Time
 	for range cfg.LatencyChanges {
 		// A random moment, so that changes fall anywhere in the interval.
 		if err := e.sleep(ctx, time.Duration(rand.Int64N(int64(e.interval)))); err != nil {
@@ -60,6 +61,7 @@ func runLatency(ctx context.Context, cfg *Config, b operatorBuild) (res *Latency
 		enabled = !enabled
 		changed := time.Now()
 		m.api.SetAdapter(cfg.WaveAdapter, enabled, port)
+		changes = append(changes, changed)
 		at, err := e.followed(ctx, m, cfg.WaveAdapter, enabled, changed.Add(10*e.interval+5*time.Second))
 		if err != nil {
 			return nil, err
@@ -73,18 +75,43 @@ func runLatency(ctx context.Context, cfg *Config, b operatorBuild) (res *Latency
 	to := time.Now()
 	res.ConvergedSeconds = roundQuantiles(quantiles(times), 3)
 	res.WindowSeconds = round2(to.Sub(from).Seconds())
-	calls := 0
+	var calls, listings []time.Time
 	for _, r := range m.api.Requests() {
 		if r.Time.Before(from) || !r.Time.Before(to) {
 			continue
 		}
-		calls++
+		calls = append(calls, r.Time)
 		res.CallsByRoute[r.Route]++
+		if r.Route == dittofstest.RouteListAdapters {
+			listings = append(listings, r.Time)
+		}
 	}
-	res.CallsPerSecond = round3(float64(calls) / to.Sub(from).Seconds())
-	res.ListingsPerSecond = round3(float64(res.CallsByRoute[dittofstest.RouteListAdapters]) / to.Sub(from).Seconds())
-	logf("median %.3f s, max %.3f s; %.2f DittoFS calls/s", res.ConvergedSeconds.P50, res.ConvergedSeconds.Max, res.CallsPerSecond)
+	// Rates from the first call to the last, so that a window a little
+	// longer than a whole number of intervals does not count one call more.
+	res.CallsPerSecond = rate(calls)
+	res.ListingsPerSecond = rate(listings)
+	// The first listing after each change is when the poller could see it.
+	var detected []float64
+	for _, c := range changes {
+		for _, l := range listings {
+			if !l.Before(c) {
+				detected = append(detected, l.Sub(c).Seconds())
+				break
+			}
+		}
+	}
+	res.ListedSeconds = roundQuantiles(quantiles(detected), 3)
+	logf("median %.3f s (first listing after %.3f s), max %.3f s; %.2f DittoFS calls/s",
+		res.ConvergedSeconds.P50, res.ListedSeconds.P50, res.ConvergedSeconds.Max, res.CallsPerSecond)
 	return res, nil
+}
+
+// rate is the number of events per second from the first to the last.
+func rate(times []time.Time) float64 {
+	if len(times) < 2 {
+		return 0
+	}
+	return round3(float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds())
 }
 
 // followed waits until the cluster follows the adapter's state: its Service

@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -125,12 +126,35 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	result, stepErr := r.reconcileServer(ctx, server, st)
 	r.recordChanges(server, st)
 	summarize(server)
-	err := r.patchStatus(ctx, original, server, st.poll.lastSuccess)
+	err := r.writeStatus(ctx, st, original, server)
 	reconcileWork.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return ctrl.Result{}, errors.Join(stepErr, err)
 	}
 	return result, stepErr
+}
+
+// writeStatus writes the status unless the write would change nothing: the
+// server was read from a cache that has not seen the status this operator
+// last wrote, and that status is the one computed now. Every change to an
+// owned object starts a reconcile, and these often run before the cache
+// receives the status their own reconcile wrote.
+func (r *DittoServerReconciler) writeStatus(ctx context.Context, st *serverState, original, server *dittov1.DittoServer) error {
+	if w := st.statusWritten; w.status != nil && original.ResourceVersion == w.from {
+		computed := server.Status.DeepCopy()
+		computed.LastPollTime = w.status.LastPollTime
+		if equality.Semantic.DeepEqual(computed, w.status) {
+			return nil
+		}
+	}
+	before := server.ResourceVersion
+	if err := r.patchStatus(ctx, original, server, st.poll.lastSuccess); err != nil {
+		return err
+	}
+	if server.ResourceVersion != before {
+		st.statusWritten = statusWrite{from: before, status: server.Status.DeepCopy()}
+	}
+	return nil
 }
 
 // reconcileServer runs the steps in dependency order and records each one's

@@ -1,12 +1,15 @@
 package controller
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/networking"
@@ -51,5 +54,41 @@ func TestJoinNotesStaysWithinTheLimit(t *testing.T) {
 	}
 	if got := joinNotes([]string{strings.Repeat("x", 2000), "b"}, maxEventNote); len(got) > maxEventNote {
 		t.Errorf("a long first note: %d bytes", len(got))
+	}
+}
+
+// TestNoStatusWriteTheCacheHasNotSeenYet: a reconcile that reads the
+// server from a cache that has not seen the status just written, and
+// computes that same status, writes nothing.
+func TestNoStatusWriteTheCacheHasNotSeenYet(t *testing.T) {
+	ctx := context.Background()
+	stored := testServer()
+	r := newTestReconciler(t, stored)
+	var writes atomic.Int64
+	r.Client = &countingClient{Client: r.Client, writes: &writes}
+	var stale dittov1.DittoServer
+	if err := r.Get(ctx, client.ObjectKeyFromObject(stored), &stale); err != nil {
+		t.Fatal(err)
+	}
+	st := &serverState{}
+	reconcile := func(phase dittov1.Phase) {
+		original := stale.DeepCopy()
+		server := stale.DeepCopy()
+		server.Status.Phase = phase
+		if err := r.writeStatus(ctx, st, original, server); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reconcile(dittov1.PhaseRunning)
+	if writes.Load() != 1 {
+		t.Fatalf("%d writes for a new status", writes.Load())
+	}
+	reconcile(dittov1.PhaseRunning)
+	if writes.Load() != 1 {
+		t.Errorf("the status the cache has not seen yet was written again")
+	}
+	reconcile(dittov1.PhaseDegraded)
+	if writes.Load() != 2 {
+		t.Errorf("a new status was not written")
 	}
 }

@@ -36,7 +36,8 @@ func newTestReconciler(t *testing.T, objs ...client.Object) *testReconciler {
 		t.Fatal(err)
 	}
 	// Server-side apply keeps field ownership, as a real API server does.
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithReturnManagedFields().Build()
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithReturnManagedFields().
+		WithStatusSubresource(&dittov1.DittoServer{}).Build()
 	clock := clocktesting.NewFakeClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	recorder := events.NewFakeRecorder(100)
 	r := &DittoServerReconciler{

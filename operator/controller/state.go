@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/dittofs"
 	"github.com/dittofs/dittofs-operator/operator/networking"
 )
@@ -41,6 +42,14 @@ type serverState struct {
 	// secretVersions fingerprints the referenced Secrets last seen (see
 	// followSecretChanges).
 	secretVersions string
+	// statusWritten is the status this operator last wrote.
+	statusWritten statusWrite
+}
+
+// statusWrite is a status written over the resourceVersion from.
+type statusWrite struct {
+	from   string
+	status *dittov1.DittoServerStatus
 }
 
 func (st *serverState) forgetWarning(topic string) { delete(st.warned, topic) }

@@ -55,7 +55,7 @@ func run() error {
 	flag.StringVar(&baseSize, "baseline-sizes", "", "Sizes the baseline runs too (default: the largest of -sizes).")
 	flag.IntVar(&cfg.Hung, "hung", 20, "Servers whose APIs accept connections and never answer, in the isolation run of every operator; 0 skips it.")
 	flag.IntVar(&cfg.HungHealthy, "hung-healthy", 200, "Healthy servers of the isolation run.")
-	flag.IntVar(&cfg.LatencyChanges, "latency-changes", 20, "Adapter toggles on one server in the latency run of every operator; 0 skips it.")
+	flag.IntVar(&cfg.LatencyChanges, "latency-changes", 40, "Adapter toggles on one server in the latency run of every operator; 0 skips it.")
 	flag.DurationVar(&cfg.LatencyInterval, "latency-interval", time.Second, "Polling interval of the latency run.")
 	flag.IntVar(&cfg.FollowerReloads, "follower-reloads", 100, "Policy reloads of a follower replica of every operator, among the first size's servers; 0 skips it.")
 	flag.StringVar(&cfg.ProfileDir, "profile-dir", "", "Diagnostic mode: run the operator inside this process and write CPU and heap profiles of each steady window here (memory and CPU figures are then the whole process's).")
@@ -66,6 +66,9 @@ func run() error {
 
 	cfg.Interval = interval
 	for _, s := range strings.Split(sizes, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue // -sizes '' runs only the other scenarios
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			return fmt.Errorf("-sizes: %q is not a positive number", s)
@@ -73,9 +76,9 @@ func run() error {
 		cfg.Sizes = append(cfg.Sizes, n)
 	}
 	cfg.OperatorArgs = strings.Fields(opArgs)
-	if baseSize == "" {
+	if baseSize == "" && len(cfg.Sizes) > 0 {
 		cfg.BaselineSizes = []int{slices.Max(cfg.Sizes)}
-	} else {
+	} else if baseSize != "" {
 		for _, v := range strings.Split(baseSize, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < 1 {
