@@ -88,6 +88,9 @@ type Settings struct {
 	APIServerFlags          string  `json:"apiServerFlags"`
 	// Baseline names the operator compared with, if any.
 	Baseline string `json:"baseline,omitempty"`
+	// PodsRun: a stand-in reported every StatefulSet rolled out, its pod
+	// ready.
+	PodsRun bool `json:"podsRun"`
 }
 
 // SizeResult is the scale run at one number of DittoServers.
@@ -166,11 +169,21 @@ type WaveResult struct {
 	NotConverged   int `json:"notConverged"`
 	// ConvergenceSeconds per server: from the wave until its adapter
 	// Service was gone and its status no longer listed the adapter.
-	ConvergenceSeconds Quantiles      `json:"convergenceSeconds"`
-	Writes             int            `json:"writes"`
-	WritesPerServer    float64        `json:"writesPerServer"`
-	WritesByKind       map[string]int `json:"writesByKind,omitempty"`
-	ReconcileWorkMs    Quantiles      `json:"reconcileWorkMs"`
+	ConvergenceSeconds Quantiles `json:"convergenceSeconds"`
+	// ListedSeconds per server: from the wave until its first listing
+	// after it; FollowedSeconds from that listing until it converged.
+	ListedSeconds   Quantiles `json:"listedSeconds"`
+	FollowedSeconds Quantiles `json:"followedSeconds"`
+	// CPU of the operator, kube-apiserver and etcd until every server
+	// converged (or the wave's wait ended), and the machine's load then.
+	OperatorCPUSeconds  float64        `json:"operatorCpuSeconds"`
+	APIServerCPUSeconds float64        `json:"apiServerCpuSeconds"`
+	EtcdCPUSeconds      float64        `json:"etcdCpuSeconds"`
+	LoadAverage1m       float64        `json:"loadAverage1m"`
+	Writes              int            `json:"writes"`
+	WritesPerServer     float64        `json:"writesPerServer"`
+	WritesByKind        map[string]int `json:"writesByKind,omitempty"`
+	ReconcileWorkMs     Quantiles      `json:"reconcileWorkMs"`
 }
 
 // ResourceResult is the operator process's memory and CPU.
@@ -280,9 +293,13 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %.1f GiB, %s, %s; commit %s; %s; load average at start %s.\n\n",
 		m.CPU, m.Cores, m.MemoryGiB, m.Kernel, m.Go, m.Commit, r.StartedAt.UTC().Format("2006-01-02 15:04 UTC"), m.LoadAverage)
 	s := r.Settings
+	pods := "no pod runs (StatefulSets never roll out)"
+	if s.PodsRun {
+		pods = "a stand-in StatefulSet controller reports every pod ready"
+	}
 	fmt.Fprintf(&b, "Scale run: operator binary as its own process and user, `--max-concurrent-reconciles` %s, "+
-		"adapters polled every %gs, %d steady intervals, %d servers per namespace, wave disables `%s` on every server. Took %s.\n\n",
-		s.MaxConcurrentReconciles, s.PollIntervalSeconds, s.SteadyIntervals, s.ServersPerNamespace, s.WaveAdapter, r.Duration)
+		"adapters polled every %gs, %d steady intervals, %d servers per namespace, %s, wave disables `%s` on every server. Took %s.\n\n",
+		s.MaxConcurrentReconciles, s.PollIntervalSeconds, s.SteadyIntervals, s.ServersPerNamespace, pods, s.WaveAdapter, r.Duration)
 	if len(r.Scale) > 0 {
 		r.scaleTable(&b)
 	}
@@ -374,6 +391,14 @@ func (r *Report) scaleTable(b *strings.Builder) {
 	row("Wave: convergence p50 / p99", "", func(s *SizeResult) string {
 		return fmt.Sprintf("%.2f / %.2f s", s.Wave.ConvergenceSeconds.P50, s.Wave.ConvergenceSeconds.P99)
 	})
+	row("Wave: from the first listing after it, converged p50 / p99 / max", "", func(s *SizeResult) string {
+		q := s.Wave.FollowedSeconds
+		return fmt.Sprintf("%.2f / %.2f / %.2f s", q.P50, q.P99, q.Max)
+	})
+	row("Wave: operator / kube-apiserver / etcd CPU; load after", "", func(s *SizeResult) string {
+		w := s.Wave
+		return fmt.Sprintf("%.1f / %.1f / %.1f s; %.1f", w.OperatorCPUSeconds, w.APIServerCPUSeconds, w.EtcdCPUSeconds, w.LoadAverage1m)
+	})
 	row("Wave: writes per server, events included; reconcile work p99", fmt.Sprintf("≤ %d writes", targetWaveWrites), func(s *SizeResult) string {
 		return mark(fmt.Sprintf("%.1f; %.1f ms", s.Wave.WritesPerServer, s.Wave.ReconcileWorkMs.P99), s.Wave.WritesPerServer <= targetWaveWrites)
 	})
@@ -417,16 +442,16 @@ func (r *Report) scaleTable(b *strings.Builder) {
 // the same run: on a shared machine, the ratio is the honest figure.
 func (r *Report) baselineTable(b *strings.Builder) {
 	fmt.Fprintf(b, "\nThe wave against the baseline (%s), measured in the same run:\n\n", r.Settings.Baseline)
-	b.WriteString("| Servers | Operator | Last server converged | p50 | Within interval + 2 s | Writes per server | Setup converged |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Servers | Operator | Last server converged | p50 | Within interval + 2 s | Writes per server | Operator / kube-apiserver CPU in the wave | Setup converged |\n|---|---|---|---|---|---|---|---|\n")
 	for _, base := range r.Baseline {
 		for _, s := range append(r.sizes(base.Servers), base) {
 			w := s.Wave
-			fmt.Fprintf(b, "| %d | %s | %s | %.2f s | %d of %d | %.1f | %.0f s |\n", s.Servers, s.Operator, waveMax(&s),
-				w.ConvergenceSeconds.P50, w.WithinDeadline, s.Servers, w.WritesPerServer, s.Setup.ConvergedSeconds)
+			fmt.Fprintf(b, "| %d | %s | %s | %.2f s | %d of %d | %.1f | %.1f / %.1f s | %.0f s |\n", s.Servers, s.Operator, waveMax(&s),
+				w.ConvergenceSeconds.P50, w.WithinDeadline, s.Servers, w.WritesPerServer, w.OperatorCPUSeconds, w.APIServerCPUSeconds, s.Setup.ConvergedSeconds)
 		}
 		if cur := r.sizes(base.Servers); len(cur) == 1 && cur[0].Wave.NotConverged == 0 && base.Wave.NotConverged == 0 && cur[0].Wave.ConvergenceSeconds.Max > 0 {
 			ratio := base.Wave.ConvergenceSeconds.Max / cur[0].Wave.ConvergenceSeconds.Max
-			fmt.Fprintf(b, "| %d | ratio | %s | | | | |\n", base.Servers, mark(fmt.Sprintf("%.2f× faster", ratio), ratio >= targetWaveRatio || cur[0].Wave.ConvergenceSeconds.Max <= targetWaveSeconds))
+			fmt.Fprintf(b, "| %d | ratio | %s | | | | | |\n", base.Servers, mark(fmt.Sprintf("%.2f× faster", ratio), ratio >= targetWaveRatio || cur[0].Wave.ConvergenceSeconds.Max <= targetWaveSeconds))
 		}
 	}
 }
@@ -454,12 +479,12 @@ func (r *Report) isolationTable(b *strings.Builder) {
 	fmt.Fprintf(b, "\nIsolation: %d healthy servers and %d whose APIs accept connections and never answer, "+
 		"adapters polled every %gs, default workers; the wave disables `%s` on the healthy ones:\n\n",
 		s0.Servers, s0.Hung, r.Settings.PollIntervalSeconds, r.Settings.WaveAdapter)
-	b.WriteString("| Operator | Healthy servers converged within interval + 2 s | Last converged | p50 | Setup converged |\n|---|---|---|---|---|\n")
+	b.WriteString("| Operator | Healthy servers converged within interval + 2 s | Last converged | p50 | From the first listing after the wave, p50 / max | Setup converged |\n|---|---|---|---|---|---|\n")
 	for _, s := range r.Isolation {
 		w := s.Wave
-		fmt.Fprintf(b, "| %s | %s | %s | %.2f s | %.0f s |\n", s.Operator,
+		fmt.Fprintf(b, "| %s | %s | %s | %.2f s | %.2f / %.2f s | %.0f s |\n", s.Operator,
 			mark(fmt.Sprintf("%d of %d", w.WithinDeadline, s.Servers), w.WithinDeadline == s.Servers),
-			waveMax(&s), w.ConvergenceSeconds.P50, s.Setup.ConvergedSeconds)
+			waveMax(&s), w.ConvergenceSeconds.P50, w.FollowedSeconds.P50, w.FollowedSeconds.Max, s.Setup.ConvergedSeconds)
 	}
 }
 

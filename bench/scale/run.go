@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/dittofs/dittofstest"
 	"github.com/dittofs/dittofs-operator/operator/kubetest"
 )
 
@@ -65,6 +66,10 @@ type Config struct {
 	// every LatencyInterval, with every operator; 0 skips it.
 	LatencyChanges  int
 	LatencyInterval time.Duration
+	// NoPods leaves StatefulSets as a control plane without a StatefulSet
+	// controller and kubelet leaves them: never rolled out, no pod. By
+	// default a stand-in reports them rolled out, their pod ready.
+	NoPods bool
 	// FollowerReloads is the number of policy reloads a follower replica of
 	// every operator goes through, among the first size's servers; 0 skips
 	// it.
@@ -150,7 +155,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			Sizes: cfg.Sizes, PollIntervalSeconds: cfg.Interval.Seconds(), SteadyIntervals: cfg.SteadyIntervals,
 			ServersPerNamespace: cfg.ServersPerNamespace, MaxConcurrentReconciles: concurrency,
 			WaveAdapter: cfg.WaveAdapter, APIServerFlags: strings.Join(flags, " "),
-			Baseline: cfg.BaselineLabel,
+			Baseline: cfg.BaselineLabel, PodsRun: !cfg.NoPods,
 		},
 	}
 	defer func() { report.Duration = time.Since(start).Round(time.Second).String() }()
@@ -213,6 +218,7 @@ type env struct {
 	client   client.Client
 	fleet    *fleet
 	tracker  *tracker
+	rollouts *rollouts
 	operator operatorUnderTest
 	audit    *kubetest.AuditReader
 	// pids of kube-apiserver and etcd, 0 when not found.
@@ -330,6 +336,11 @@ func (e *env) start(ctx context.Context, bin string) error {
 	if e.tracker, err = startTracker(ctx, benchConfig, scheme, e.cfg.WaveAdapter); err != nil {
 		return err
 	}
+	if !e.cfg.NoPods {
+		if e.rollouts, err = startRollouts(ctx, benchConfig, scheme, e.client); err != nil {
+			return err
+		}
+	}
 	kubeconfig, err := e.cp.KubeconfigFile(OperatorUser, "system:masters")
 	if err != nil {
 		return err
@@ -359,6 +370,9 @@ func (e *env) close() error {
 	}
 	if e.tracker != nil {
 		e.tracker.stop()
+	}
+	if e.rollouts != nil {
+		e.rollouts.stop()
 	}
 	if e.fleet != nil {
 		e.fleet.close()
@@ -463,7 +477,7 @@ func (e *env) measureSteady(ctx context.Context, res *SizeResult) error {
 	if err != nil {
 		return err
 	}
-	prof := &profiler{dir: cfg.ProfileDir, n: e.n}
+	prof := &profiler{dir: cfg.ProfileDir, n: e.n, phase: "steady"}
 	if err := prof.startCPU(); err != nil {
 		return err
 	}
@@ -551,7 +565,11 @@ func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
 	if err != nil {
 		return err
 	}
-	cpu0 := cpuOf(pid)
+	cpu0, api0, etcd0 := cpuOf(pid), cpuOf(e.apiserverPID), cpuOf(e.etcdPID)
+	prof := &profiler{dir: cfg.ProfileDir, n: e.n, phase: "wave"}
+	if err := prof.startCPU(); err != nil {
+		return err
+	}
 	start := time.Now()
 	e.tracker.startWave(start)
 	if err := e.fleet.disable(cfg.WaveAdapter); err != nil {
@@ -572,15 +590,40 @@ func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
 			break
 		}
 		if err := e.sleep(ctx, 200*time.Millisecond); err != nil {
-			return err
+			return errors.Join(err, prof.stopCPU())
 		}
 	}
-	var times []float64
+	if err := prof.stopCPU(); err != nil {
+		return err
+	}
+	w.OperatorCPUSeconds = round3((cpuOf(pid) - cpu0).Seconds())
+	w.APIServerCPUSeconds = round3((cpuOf(e.apiserverPID) - api0).Seconds())
+	w.EtcdCPUSeconds = round3((cpuOf(e.etcdPID) - etcd0).Seconds())
+	w.LoadAverage1m = loadAverage1m()
+	w.OperatorCPUSeconds = round3((cpuOf(pid) - cpu0).Seconds())
+	w.APIServerCPUSeconds = round3((cpuOf(e.apiserverPID) - api0).Seconds())
+	w.EtcdCPUSeconds = round3((cpuOf(e.etcdPID) - etcd0).Seconds())
+	w.LoadAverage1m = loadAverage1m()
+	var times, listed, followed []float64
 	for _, m := range healthy {
-		if at, ok := e.tracker.converged(m.key()); ok {
+		at, ok := e.tracker.converged(m.key())
+		if ok {
 			times = append(times, at.Sub(start).Seconds())
 		}
+		// The first listing after the wave is when the operator could see
+		// it; from then on, the time is the operator's and Kubernetes'.
+		for _, r := range m.api.Requests() {
+			if r.Route == dittofstest.RouteListAdapters && !r.Time.Before(start) {
+				listed = append(listed, r.Time.Sub(start).Seconds())
+				if ok {
+					followed = append(followed, at.Sub(r.Time).Seconds())
+				}
+				break
+			}
+		}
 	}
+	w.ListedSeconds = roundQuantiles(quantiles(listed), 3)
+	w.FollowedSeconds = roundQuantiles(quantiles(followed), 3)
 	w.Converged, w.NotConverged = len(times), e.n-len(times)
 	for _, t := range times {
 		if t <= w.DeadlineSeconds {

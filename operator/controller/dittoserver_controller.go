@@ -162,6 +162,9 @@ func (r *DittoServerReconciler) writeStatus(ctx context.Context, st *serverState
 // ones, but nothing that depends on it runs.
 func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dittov1.DittoServer, st *serverState) (ctrl.Result, error) {
 	r.followSecretChanges(ctx, server, st)
+	// The poller starts on a new server's first poll while the
+	// configuration is written.
+	snap := r.polls().track(r.targetOf(server))
 	hash, err := r.reconcileConfig(ctx, server, st)
 	if err != nil {
 		return r.stepFailed(server, st, dittov1.ConditionConfigReady, "ConfigFailed", err)
@@ -169,7 +172,9 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	setCondition(server, dittov1.ConditionConfigReady, metav1.ConditionTrue, "Reconciled", "configuration and Secrets are in place")
 	st.forgetWarning(dittov1.ConditionConfigReady)
 
-	snap := r.polls().track(r.targetOf(server))
+	if latest, ok := r.polls().snapshot(server.UID); ok {
+		snap = latest
+	}
 	st.poll.adapters, st.poll.lastSuccess = snap.adapters, snap.lastSuccess
 	st.poll.outage, st.poll.failure = snap.outage, snap.failure
 	setAuthenticated(server, snap.identity)

@@ -57,6 +57,7 @@ func run() error {
 	flag.IntVar(&cfg.HungHealthy, "hung-healthy", 200, "Healthy servers of the isolation run.")
 	flag.IntVar(&cfg.LatencyChanges, "latency-changes", 40, "Adapter toggles on one server in the latency run of every operator; 0 skips it.")
 	flag.DurationVar(&cfg.LatencyInterval, "latency-interval", time.Second, "Polling interval of the latency run.")
+	flag.BoolVar(&cfg.NoPods, "no-pods", false, "Leave StatefulSets never rolled out, as a control plane without a StatefulSet controller leaves them (by default a stand-in reports every pod ready).")
 	flag.IntVar(&cfg.FollowerReloads, "follower-reloads", 100, "Policy reloads of a follower replica of every operator, among the first size's servers; 0 skips it.")
 	flag.StringVar(&cfg.ProfileDir, "profile-dir", "", "Diagnostic mode: run the operator inside this process and write CPU and heap profiles of each steady window here (memory and CPU figures are then the whole process's).")
 	flag.Parse()
