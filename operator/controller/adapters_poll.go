@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -151,6 +152,18 @@ func recordIdentityFailure(id *identityState, err error) {
 	case dittofs.IsUnauthorized(err) || dittofs.IsForbidden(err):
 		id.condition = condition{metav1.ConditionFalse, "Unauthorized", err.Error()}
 	}
+}
+
+// setAuthenticated reports the account's last outcome; before the first
+// one since the operator started it keeps what the status says.
+func setAuthenticated(server *dittov1.DittoServer, c condition) {
+	if c.status == "" {
+		if meta.FindStatusCondition(server.Status.Conditions, dittov1.ConditionAuthenticated) != nil {
+			return
+		}
+		c = condition{metav1.ConditionUnknown, "Pending", "the operator has not reached the DittoFS API yet"}
+	}
+	setCondition(server, dittov1.ConditionAuthenticated, c.status, c.reason, c.message)
 }
 
 func pollResult(err error) string {

@@ -90,13 +90,19 @@ func reconcileCount() float64 {
 func markPodReady(ctx context.Context, namespace, name string) {
 	pod := &corev1.Pod{}
 	Eventually(func() error { return k8s.Get(ctx, key(namespace, name+"-0"), pod) }).Should(Succeed())
-	now := metav1.Now()
-	pod.Status.Phase = corev1.PodRunning
-	pod.Status.Conditions = []corev1.PodCondition{
-		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-	}
-	Expect(k8s.Status().Update(ctx, pod)).To(Succeed())
+	// The scheduler and the StatefulSet controller write the new pod too.
+	Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, key(namespace, name+"-0"), pod); err != nil {
+			return err
+		}
+		now := metav1.Now()
+		pod.Status.Phase = corev1.PodRunning
+		pod.Status.Conditions = []corev1.PodCondition{
+			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		}
+		return k8s.Status().Update(ctx, pod)
+	})).To(Succeed())
 }
 
 // revisions counts the StatefulSet's ControllerRevisions: one per distinct

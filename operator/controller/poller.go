@@ -8,8 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -32,9 +30,10 @@ import (
 //
 // It runs on the leader only, like the controller it feeds.
 
-// pollBudget bounds one poll as a whole, in calls to the API: a poll that
-// provisions the account makes five (readiness, admin login, create user,
-// login, list), each bounded by the API timeout.
+// pollBudget bounds one poll as a whole, in multiples of the timeout of one
+// call: a poll that provisions the account makes five calls (readiness,
+// admin login, create user, login, list), which an API that answers serves
+// in far less.
 const pollBudget = 3
 
 // accountRemovalTimeout bounds the removal of the operator's account that a
@@ -377,13 +376,6 @@ func (sp *serverPoll) publish(server *dittov1.DittoServer, change func(*pollSnap
 	}
 }
 
-// removalAsked: the server is being deleted.
-func (sp *serverPoll) removalAsked() bool {
-	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	return !sp.snap.removalAsked.IsZero()
-}
-
 // reconcile starts a reconcile of server. The channel is drained by the
 // controller, which runs wherever the poller does; a poller that stops
 // gives up waiting.
@@ -393,16 +385,4 @@ func (p *poller) reconcile(ctx context.Context, server *dittov1.DittoServer) {
 	case <-ctx.Done():
 		log.FromContext(ctx).V(1).Info("a reconcile was not started: the poller stops", "server", server.Name)
 	}
-}
-
-// setAuthenticated reports the account's last outcome; before the first
-// one since the operator started it keeps what the status says.
-func setAuthenticated(server *dittov1.DittoServer, c condition) {
-	if c.status == "" {
-		if meta.FindStatusCondition(server.Status.Conditions, dittov1.ConditionAuthenticated) != nil {
-			return
-		}
-		c = condition{metav1.ConditionUnknown, "Pending", "the operator has not reached the DittoFS API yet"}
-	}
-	setCondition(server, dittov1.ConditionAuthenticated, c.status, c.reason, c.message)
 }
