@@ -96,6 +96,9 @@ func desiredServer(m *member, secretName string, interval time.Duration) *dittov
 		Spec: dittov1.DittoServerSpec{
 			Storage:        dittov1.StorageSpec{MetadataSize: resource.MustParse("1Gi")},
 			AdapterPolling: dittov1.AdapterPollingSpec{Interval: &metav1.Duration{Duration: interval}},
+			// No load-balancer controller runs beside the fleet: NodePort
+			// Services measure the operator without a pending load balancer.
+			AdapterService: dittov1.AdapterServiceSpec{Type: dittov1.ServiceTypeNodePort},
 			Identity: dittov1.IdentitySpec{Admin: dittov1.AdminSpec{
 				PasswordSecretRef: &corev1.SecretKeySelector{
 					LocalObjectReference: corev1.LocalObjectReference{Name: secretName}, Key: "password",

@@ -139,14 +139,14 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 
 // setUp starts the control plane and installs the chart.
 func (e *Env) setUp(ctx context.Context) error {
-	e.logf("starting kube-apiserver, etcd and kube-controller-manager")
+	e.logf("starting kube-apiserver, etcd, kube-controller-manager and a load-balancer controller")
 	// The chart installs the CRD: the control plane starts without it.
 	noCRDs := filepath.Join(e.Dir, "no-crds")
 	if err := os.MkdirAll(noCRDs, 0o755); err != nil {
 		return err
 	}
 	var err error
-	e.Plane, err = kubetest.Start(kubetest.Options{ControllerManager: true, Audit: true, CRDDirectoryPaths: []string{noCRDs}})
+	e.Plane, err = kubetest.Start(kubetest.Options{ControllerManager: true, Audit: true, Neighbours: true, CRDDirectoryPaths: []string{noCRDs}})
 	if err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ func (r *DittoServerReconciler) prepareServiceUpdate(ctx context.Context, server
 			return r.recreateService(ctx, server, live, "its loadBalancerClass cannot change in place")
 		case classForeign:
 			withoutLoadBalancerClass(desired)
-			r.warnOnce(server, st, classTopic, "LoadBalancerClassConflict", fmt.Sprintf(
+			r.warnOnce(server, st, classTopic, live, "LoadBalancerClassConflict", fmt.Sprintf(
 				"Service %s has loadBalancerClass %q, set by another controller or a mutating webhook, not %q as the spec asks; "+
 					"the operator does not recreate a Service over a value it did not set: delete the Service to have it created again",
 				live.Name, ptr.Deref(live.Spec.LoadBalancerClass, ""), desiredLoadBalancerClass(desired)))

@@ -121,5 +121,5 @@ func (r *DittoServerReconciler) reportPolicyRefusal(server *dittov1.DittoServer,
 	}
 	setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionFalse, reason,
 		err.Error()+"; nothing was applied and every adapter object stays as it is")
-	r.warnOnce(server, st, dittov1.ConditionAdaptersReady, reason, err.Error())
+	r.warnOnce(server, st, dittov1.ConditionAdaptersReady, nil, reason, err.Error())
 }

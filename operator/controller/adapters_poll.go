@@ -124,10 +124,13 @@ func (r *DittoServerReconciler) pollFailed(ctx context.Context, server *dittov1.
 // Authenticated condition; other failures leave its last outcome alone.
 func recordIdentityFailure(id *identityState, err error) {
 	var rejected *adminRejectedError
+	var mustChange *adminMustChangePasswordError
 	var notReady *apiNotReadyError
 	switch {
 	case errors.As(err, &rejected):
 		id.condition = condition{metav1.ConditionFalse, "AdminCredentialsRejected", err.Error()}
+	case errors.As(err, &mustChange):
+		id.condition = condition{metav1.ConditionFalse, "AdminPasswordChangeRequired", err.Error()}
 	case errors.As(err, &notReady):
 		id.condition = condition{metav1.ConditionFalse, "APINotReady", err.Error()}
 	case dittofs.IsUnauthorized(err) || dittofs.IsForbidden(err):

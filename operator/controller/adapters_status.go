@@ -13,17 +13,24 @@ import (
 	"github.com/dittofs/dittofs-operator/operator/networking"
 )
 
-// setAdapterStatus records the adapters and how clients reach them.
+// setAdapterStatus records the adapters, how clients reach them, and the
+// decision's warnings about each.
 func setAdapterStatus(server *dittov1.DittoServer, plan *adapterPlan, services map[string]*corev1.Service) {
 	decided := map[string]networking.ServiceDecision{}
 	for _, s := range plan.decision.Services {
 		decided[s.Adapter] = s
 	}
+	warnings, _ := adapterWarnings(plan.decision.Warnings, adapterTypes(plan.adapters))
 	statuses := make([]dittov1.AdapterStatus, 0, len(plan.adapters))
 	var running, endpoints []string
 	for _, a := range plan.adapters {
-		st := dittov1.AdapterStatus{Type: a.Type, Port: a.Port, PortDefaulted: a.PortDefaulted, Enabled: a.Enabled, Running: a.Running}
-		if s, ok := decided[a.Type]; ok {
+		st := dittov1.AdapterStatus{
+			Type: a.Type, Port: a.Port, PortDefaulted: a.PortDefaulted, Enabled: a.Enabled, Running: a.Running,
+			Message: strings.Join(warnings[a.Type], "; "),
+		}
+		// Only a Service that exists is reported: not one the API server
+		// refused, nor one waiting for its predecessor to go.
+		if s, ok := decided[a.Type]; ok && services[a.Type] != nil {
 			st.ServiceName, st.ServiceType = s.Name, s.Type
 			st.Endpoints = serviceEndpoints(services[a.Type])
 			if len(st.Endpoints) > 0 {
@@ -43,19 +50,23 @@ func setAdapterStatus(server *dittov1.DittoServer, plan *adapterPlan, services m
 	server.Status.Endpoints = strings.Join(endpoints, ",")
 }
 
+// endpointPending stands for the address a load balancer has not assigned
+// yet.
+const endpointPending = "pending"
+
 // serviceEndpoints lists how clients reach a Service, most external first:
-// load-balancer addresses, node ports, then the cluster IP.
+// load-balancer addresses (or pending while a LoadBalancer has none), node
+// ports, then the cluster IP.
 func serviceEndpoints(svc *corev1.Service) []string {
 	if svc == nil {
 		return nil
 	}
 	var out []string
+	if awaitsAddress(svc) {
+		out = append(out, endpointPending)
+	}
 	for _, port := range svc.Spec.Ports {
-		for _, ing := range svc.Status.LoadBalancer.Ingress {
-			host := ing.IP
-			if host == "" {
-				host = ing.Hostname
-			}
+		for _, host := range ingressAddresses(svc) {
 			out = append(out, fmt.Sprintf("%s:%d", host, port.Port))
 		}
 	}
@@ -72,8 +83,9 @@ func serviceEndpoints(svc *corev1.Service) []string {
 	return out
 }
 
-// setAdaptersReady reports whether the cluster follows the adapters.
-func setAdaptersReady(server *dittov1.DittoServer, p *pollState, plan *adapterPlan, applyErr error) {
+// setAdaptersReady reports whether the cluster follows the adapters, and
+// what the user must know when it does not. lb reports the load balancers.
+func setAdaptersReady(server *dittov1.DittoServer, p *pollState, plan *adapterPlan, applyErr error, lb loadBalancerReport) {
 	switch {
 	case p.outage:
 		setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionFalse, "PollFailed",
@@ -84,6 +96,11 @@ func setAdaptersReady(server *dittov1.DittoServer, p *pollState, plan *adapterPl
 			"the adapters have not been read from the DittoFS API yet")
 	case applyErr != nil:
 		setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionFalse, reasonFor(applyErr, "ApplyFailed"), applyErr.Error())
+	case len(lb.overdue) > 0:
+		setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionFalse, "LoadBalancerPending", fmt.Sprintf(
+			"no load-balancer address for Service %s after %s: install a load-balancer controller (such as MetalLB) "+
+				"or set spec.adapterService.type (or a per-adapter override) to NodePort",
+			strings.Join(lb.overdue, ", "), loadBalancerGrace(server)))
 	default:
 		msg := "no adapter is running"
 		if server.Status.RunningAdapters != "" {
@@ -92,8 +109,19 @@ func setAdaptersReady(server *dittov1.DittoServer, p *pollState, plan *adapterPl
 		if pending := server.Status.PendingPorts; pending != nil {
 			msg += "; container ports wait for the next pod rollout (spec.adapterPorts.rollout Deferred): " + pendingText(pending)
 		}
+		if _, general := adapterWarnings(plan.decision.Warnings, adapterTypes(plan.adapters)); len(general) > 0 {
+			msg += "; policy warnings: " + strings.Join(general, "; ")
+		}
 		setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionTrue, "Synced", msg)
 	}
+}
+
+func adapterTypes(adapters []networking.Adapter) []string {
+	types := make([]string, 0, len(adapters))
+	for _, a := range adapters {
+		types = append(types, a.Type)
+	}
+	return types
 }
 
 func lastSuccessText(t time.Time) string {

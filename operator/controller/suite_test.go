@@ -99,9 +99,12 @@ var _ = AfterSuite(func() {
 })
 
 // newNamespace creates a namespace for one spec, so specs do not see each
-// other's objects. Its labels switch neighbours on (see kubetest).
+// other's objects. Its labels switch neighbours on (see kubetest); a
+// cloud's load-balancer controller serves it unless they say otherwise.
 func newNamespace(ctx context.Context, labels ...map[string]string) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "ditto-", Labels: map[string]string{}}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "ditto-", Labels: map[string]string{
+		kubetest.LabelLoadBalancer: kubetest.LoadBalancerCloud,
+	}}}
 	for _, l := range labels {
 		for k, v := range l {
 			ns.Labels[k] = v

@@ -435,10 +435,16 @@ type AdapterStatus struct {
 	// +optional
 	ServiceType string `json:"serviceType,omitempty"`
 	// Endpoints through which clients reach the adapter: load-balancer IPs or
-	// host names, node ports and the cluster IP.
+	// host names (`pending` while a LoadBalancer Service has none), node
+	// ports and the cluster IP.
 	// +listType=atomic
 	// +optional
 	Endpoints []string `json:"endpoints,omitempty"`
+	// Message carries what the networking policy warns about this adapter,
+	// such as an adapter enabled but not running, or port 0 replaced by the
+	// type's default.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // Phase summarises a DittoServer's conditions.
