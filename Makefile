@@ -21,6 +21,7 @@ CONTROLLER_TOOLS_VERSION := v0.23.0
 GOLANGCI_LINT_VERSION := v2.15.0
 HELM_VERSION := v3.22.0
 KUBECONFORM_VERSION := v0.8.0
+ACTIONLINT_VERSION := v1.7.12
 # The Kubernetes version helm assumes offline (helm template, lint): Helm's own
 # build sets it from its client-go version, v0.37 for helm v3.22.
 HELM_KUBE_MINOR := 37
@@ -48,6 +49,7 @@ GOLANGCI_LINT := $(TOOLS_CACHE)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 HELM_DIR := $(TOOLS_CACHE)/helm-$(HELM_VERSION)-kube1.$(HELM_KUBE_MINOR)
 HELM := $(HELM_DIR)/helm
 KUBECONFORM := $(TOOLS_CACHE)/kubeconform-$(KUBECONFORM_VERSION)
+ACTIONLINT := $(TOOLS_CACHE)/actionlint-$(ACTIONLINT_VERSION)
 CHART_TOOLS := $(TOOLS_CACHE)/chart-$(call hash_of,hack/tools/chart/go.mod)
 CT := $(CHART_TOOLS)/ct
 HELM_UNITTEST := $(CHART_TOOLS)/helm-unittest
@@ -171,13 +173,19 @@ chart-docs: ## Regenerate the values table of the chart's README from values.yam
 ##@ Test
 
 .PHONY: test
-test: tools check-fmt vet test-chart test-image-tool ## Run every test suite against a real local control plane.
+test: tools check-fmt vet lint-workflows test-chart test-image-tool ## Run every test suite against a real local control plane.
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
 
 # The image builder is a module of its own (hack/image): ./... skips it.
 .PHONY: test-image-tool
 test-image-tool: ## Run the image builder's unit tests.
 	cd hack/image && $(GO) test -count=1 $(GO_TEST_FLAGS) ./...
+
+# Without shellcheck and pyflakes, which actionlint would run only where
+# they happen to be installed: the result must not depend on the machine.
+.PHONY: lint-workflows
+lint-workflows: $(ACTIONLINT) ## Check the GitHub workflows with actionlint.
+	$(ACTIONLINT) -shellcheck= -pyflakes=
 
 .PHONY: test-short
 test-short: ## Run only the tests that need no control plane.
@@ -293,7 +301,7 @@ clean-tools: ## Remove every tool built into the per-user cache.
 ##@ Tools
 
 .PHONY: tools
-tools: $(KUBE_BINARIES) $(ETCD) $(CONTROLLER_GEN) $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) ## Build every pinned tool the tests need.
+tools: $(KUBE_BINARIES) $(ETCD) $(CONTROLLER_GEN) $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) $(ACTIONLINT) ## Build every pinned tool the tests need.
 
 .PHONY: tools-path
 tools-path: ## Print the folder holding kube-apiserver and etcd (KUBEBUILDER_ASSETS).
@@ -325,6 +333,11 @@ $(GOLANGCI_LINT):
 $(HELM):
 	@mkdir -p $(HELM_DIR)
 	GOBIN=$(abspath $(HELM_DIR)) $(GO) install -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+$(ACTIONLINT):
+	@mkdir -p $(TOOLS_CACHE)
+	GOBIN=$(abspath $(TOOLS_CACHE))/.gobin-actionlint $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	mv $(TOOLS_CACHE)/.gobin-actionlint/actionlint $@
 
 $(KUBECONFORM):
 	@mkdir -p $(TOOLS_CACHE)
