@@ -109,6 +109,8 @@ TEST_TIMEOUT ?= 30m
 GO_TEST_FLAGS ?=
 
 export KUBEBUILDER_ASSETS := $(abspath $(KUBE_ASSETS))
+# The release tests run helm as a user would.
+export DITTOFS_HELM := $(abspath $(HELM))
 
 ##@ General
 
