@@ -202,7 +202,7 @@ test-e2e: $(KUBE_BINARIES) $(ETCD) ## Run only the end-to-end suites: the operat
 # Prometheus Operator kinds have no schema here and are skipped (the install
 # test in charts/charttest has a real API server accept every object).
 .PHONY: test-chart
-test-chart: $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) $(KUBE_APISERVER) $(ETCD) ## Lint, unit-test, validate and install the Helm chart.
+test-chart: yamllint $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) $(KUBE_APISERVER) $(ETCD) ## Lint, unit-test, validate and install the Helm chart.
 	PATH="$(abspath $(HELM_DIR)):$$PATH" $(CT) lint --config ct.yaml --all
 	@for values in $(CHART_CI_VALUES); do \
 		echo "helm lint --strict $(CHART_DIR) -f $$values"; \
@@ -303,7 +303,25 @@ clean-tools: ## Remove every tool built into the per-user cache.
 ##@ Tools
 
 .PHONY: tools
-tools: $(KUBE_BINARIES) $(ETCD) $(CONTROLLER_GEN) $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) $(ACTIONLINT) ## Build every pinned tool the tests need.
+tools: $(KUBE_BINARIES) $(ETCD) $(CONTROLLER_GEN) $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) $(ACTIONLINT) yamllint ## Build every pinned tool the tests need (and install yamllint).
+
+# ct lints YAML with yamllint, which neither the Go module proxy nor a Go
+# module provides: it comes from the system's packages. Installed with
+# apt-get where there is one (as root, or with sudo that asks no password).
+.PHONY: yamllint
+yamllint:
+	@command -v yamllint >/dev/null 2>&1 && exit 0; \
+	missing="yamllint is missing (ct lint runs it): install it with your package manager (apt-get install yamllint, dnf install yamllint, brew install yamllint) or pipx install yamllint"; \
+	if ! command -v apt-get >/dev/null 2>&1; then echo "$$missing" >&2; exit 1; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "$$missing; apt-get needs root or sudo without a password here" >&2; exit 1; fi; \
+	echo "installing yamllint with apt-get"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -qq yamllint >/dev/null 2>&1 || \
+		{ $$sudo apt-get update -qq && $$sudo apt-get install -y -qq yamllint; } || \
+		{ echo "$$missing; apt-get could not install it" >&2; exit 1; }; \
+	command -v yamllint >/dev/null 2>&1 || { echo "$$missing; apt-get installed it outside PATH" >&2; exit 1; }
 
 .PHONY: tools-path
 tools-path: ## Print the folder holding kube-apiserver and etcd (KUBEBUILDER_ASSETS).
