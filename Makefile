@@ -15,12 +15,13 @@ export GOTOOLCHAIN ?= local
 # them and a fresh machine builds them once.
 XDG_CACHE_HOME ?=
 TOOLS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dittofs-operator/tools
-BIN_DIR := bin
+BIN_DIR ?= bin
 
 CONTROLLER_TOOLS_VERSION := v0.23.0
 GOLANGCI_LINT_VERSION := v2.15.0
 HELM_VERSION := v3.22.0
 KUBECONFORM_VERSION := v0.8.0
+ACTIONLINT_VERSION := v1.7.12
 # The Kubernetes version helm assumes offline (helm template, lint): Helm's own
 # build sets it from its client-go version, v0.37 for helm v3.22.
 HELM_KUBE_MINOR := 37
@@ -48,6 +49,7 @@ GOLANGCI_LINT := $(TOOLS_CACHE)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 HELM_DIR := $(TOOLS_CACHE)/helm-$(HELM_VERSION)-kube1.$(HELM_KUBE_MINOR)
 HELM := $(HELM_DIR)/helm
 KUBECONFORM := $(TOOLS_CACHE)/kubeconform-$(KUBECONFORM_VERSION)
+ACTIONLINT := $(TOOLS_CACHE)/actionlint-$(ACTIONLINT_VERSION)
 CHART_TOOLS := $(TOOLS_CACHE)/chart-$(call hash_of,hack/tools/chart/go.mod)
 CT := $(CHART_TOOLS)/ct
 HELM_UNITTEST := $(CHART_TOOLS)/helm-unittest
@@ -66,10 +68,49 @@ CHART_CI_VALUES := $(sort $(wildcard $(CHART_DIR)/ci/*-values.yaml))
 # The chart's CRD template and values table are generated too.
 GENERATED += $(CHART_CRD_DIR) $(CHART_DIR)/templates/_rules.tpl $(CHART_README)
 
+# What an image and a chart are built from: the commit, its time and a
+# version naming it (the release tag on a tagged commit, else git describe).
+# Every file and the image carry the commit's time, so that one commit gives
+# one image digest. Outside a git checkout, set all three (the Dockerfile's
+# build arguments are the same).
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell git describe --tags --match 'v[0-9]*' --always --dirty 2>/dev/null)
+endif
+ifeq ($(origin COMMIT),undefined)
+COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+endif
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct HEAD 2>/dev/null)
+endif
+VERSION_PKG := github.com/dittofs/dittofs-operator/operator/version
+VERSION_LDFLAGS := -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMIT)
+
+IMAGE_REPO ?= ghcr.io/dittofs/dittofs-operator
+IMAGE_TAG ?= $(VERSION)
+IMAGE ?= $(IMAGE_REPO):$(IMAGE_TAG)
+IMAGE_PLATFORMS ?= linux/amd64 linux/arm64
+IMAGE_DIR := $(BIN_DIR)/image
+IMAGE_LAYOUT := $(IMAGE_DIR)/oci
+IMAGE_TOOL := $(BIN_DIR)/image-tool
+# A release binary depends only on the source and the Go release: no cgo,
+# no local paths, no VCS probe (the commit is stamped explicitly), the
+# baseline instruction sets, and none of the caller's GOFLAGS (a non-empty
+# GOFLAGS also replaces the one of `go env -w`).
+RELEASE_GO_ENV := CGO_ENABLED=0 GOFLAGS=-mod=readonly GOEXPERIMENT= GOAMD64=v1 GOARM64=v8.0
+RELEASE_GO_FLAGS := -trimpath -buildvcs=false -ldflags '-s -w $(VERSION_LDFLAGS)'
+
+CHART_VERSION := $(shell sed -n 's/^version: *//p' $(CHART_DIR)/Chart.yaml)
+CHART_DIST := $(BIN_DIR)/chart
+CHART_PACKAGE := $(CHART_DIST)/dittofs-operator-$(CHART_VERSION).tgz
+CHART_REGISTRY ?= oci://ghcr.io/dittofs/charts
+CHART_PUSH_FLAGS ?=
+
 TEST_TIMEOUT ?= 30m
 GO_TEST_FLAGS ?=
 
 export KUBEBUILDER_ASSETS := $(abspath $(KUBE_ASSETS))
+# The release tests run helm as a user would.
+export DITTOFS_HELM := $(abspath $(HELM))
 
 ##@ General
 
@@ -112,6 +153,7 @@ fmt: ## Format the Go code.
 .PHONY: vet
 vet: ## Run go vet.
 	$(GO) vet ./...
+	cd hack/image && $(GO) vet ./...
 
 .PHONY: check-fmt
 check-fmt: ## Fail when Go files are not gofmt-formatted.
@@ -133,8 +175,19 @@ chart-docs: ## Regenerate the values table of the chart's README from values.yam
 ##@ Test
 
 .PHONY: test
-test: tools check-fmt vet test-chart ## Run every test suite against a real local control plane.
+test: tools check-fmt vet lint-workflows test-chart test-image-tool ## Run every test suite against a real local control plane.
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
+
+# The image builder is a module of its own (hack/image): ./... skips it.
+.PHONY: test-image-tool
+test-image-tool: ## Run the image builder's unit tests.
+	cd hack/image && $(GO) test -count=1 $(GO_TEST_FLAGS) ./...
+
+# Without shellcheck and pyflakes, which actionlint would run only where
+# they happen to be installed: the result must not depend on the machine.
+.PHONY: lint-workflows
+lint-workflows: $(ACTIONLINT) ## Check the GitHub workflows with actionlint.
+	$(ACTIONLINT) -shellcheck= -pyflakes=
 
 .PHONY: test-short
 test-short: ## Run only the tests that need no control plane.
@@ -149,7 +202,7 @@ test-e2e: $(KUBE_BINARIES) $(ETCD) ## Run only the end-to-end suites: the operat
 # Prometheus Operator kinds have no schema here and are skipped (the install
 # test in charts/charttest has a real API server accept every object).
 .PHONY: test-chart
-test-chart: $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) $(KUBE_APISERVER) $(ETCD) ## Lint, unit-test, validate and install the Helm chart.
+test-chart: yamllint $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) $(KUBE_APISERVER) $(ETCD) ## Lint, unit-test, validate and install the Helm chart.
 	PATH="$(abspath $(HELM_DIR)):$$PATH" $(CT) lint --config ct.yaml --all
 	@for values in $(CHART_CI_VALUES); do \
 		echo "helm lint --strict $(CHART_DIR) -f $$values"; \
@@ -189,7 +242,7 @@ bench: $(KUBE_APISERVER) $(ETCD) build ## Run the micro-benchmarks and the scale
 
 .PHONY: build
 build: ## Build the operator binary into bin/.
-	$(GO) build -trimpath -o $(BIN_DIR)/dittofs-operator ./operator/cmd/dittofs-operator
+	$(GO) build -trimpath -ldflags '$(VERSION_LDFLAGS)' -o $(BIN_DIR)/dittofs-operator ./operator/cmd/dittofs-operator
 
 RUN_NAMESPACE ?= dittofs-system
 RUN_ARGS ?=
@@ -198,6 +251,46 @@ RUN_ARGS ?=
 run: manifests ## Run the operator against the current kubeconfig (no webhook; RUN_NAMESPACE, RUN_ARGS).
 	$(GO) run ./operator/cmd/dittofs-operator --leader-elect=false --webhook-enabled=false \
 		--operator-namespace=$(RUN_NAMESPACE) --metrics-bind-address=:8080 $(RUN_ARGS)
+
+##@ Release
+
+.PHONY: image
+image: image-binaries image-tool ## Build the operator's OCI image (linux/amd64, linux/arm64) into bin/image/oci, without a container engine.
+	$(IMAGE_TOOL) build -out $(IMAGE_LAYOUT) -tag $(IMAGE_TAG) -version $(VERSION) -revision $(COMMIT) -created $(SOURCE_DATE_EPOCH) \
+		$(foreach platform,$(IMAGE_PLATFORMS),-binary $(platform)=$(IMAGE_DIR)/$(subst /,-,$(platform))/dittofs-operator)
+
+# The Dockerfile runs this target too, for its one platform.
+.PHONY: image-binaries
+image-binaries: ## Build the release binaries of IMAGE_PLATFORMS into bin/image/OS-ARCH/.
+	@$(call require-build-info)
+	@for platform in $(IMAGE_PLATFORMS); do \
+		echo "go build $$platform: $(VERSION) ($(COMMIT))"; \
+		$(RELEASE_GO_ENV) GOOS=$${platform%%/*} GOARCH=$${platform#*/} $(GO) build $(RELEASE_GO_FLAGS) \
+			-o $(IMAGE_DIR)/$${platform/\//-}/dittofs-operator ./operator/cmd/dittofs-operator || exit 1; \
+	done
+
+.PHONY: image-tool
+image-tool:
+	cd hack/image && $(GO) build -o $(abspath $(IMAGE_TOOL)) .
+
+.PHONY: image-push
+image-push: image ## Push the image to IMAGE (default ghcr.io/dittofs/dittofs-operator:VERSION), with docker login's credentials.
+	$(IMAGE_TOOL) push -layout $(IMAGE_LAYOUT) -image $(IMAGE)
+
+.PHONY: chart-package
+chart-package: image ## Package the chart into bin/chart/: appVersion the image tag, the image pinned by digest.
+	$(GO) run ./hack/chart/chartgen package -chart $(CHART_DIR) -out $(CHART_DIST) -image $(IMAGE) \
+		-digest $$($(IMAGE_TOOL) digest -layout $(IMAGE_LAYOUT)) -created $(SOURCE_DATE_EPOCH)
+
+.PHONY: chart-push
+chart-push: chart-package $(HELM) ## Push the packaged chart to CHART_REGISTRY (default oci://ghcr.io/dittofs/charts), with helm registry login's credentials.
+	$(HELM) push $(CHART_PACKAGE) $(CHART_REGISTRY) $(CHART_PUSH_FLAGS)
+
+define require-build-info
+	if [ -z "$(VERSION)" ] || [ -z "$(COMMIT)" ] || [ -z "$(SOURCE_DATE_EPOCH)" ]; then \
+		echo "VERSION, COMMIT and SOURCE_DATE_EPOCH come from git: build from a git checkout or set all three" >&2; exit 1; \
+	fi
+endef
 
 .PHONY: clean
 clean: ## Remove build output (the shared tool cache stays; see clean-tools).
@@ -210,7 +303,25 @@ clean-tools: ## Remove every tool built into the per-user cache.
 ##@ Tools
 
 .PHONY: tools
-tools: $(KUBE_BINARIES) $(ETCD) $(CONTROLLER_GEN) $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) ## Build every pinned tool the tests need.
+tools: $(KUBE_BINARIES) $(ETCD) $(CONTROLLER_GEN) $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMAS) $(ACTIONLINT) yamllint ## Build every pinned tool the tests need (and install yamllint).
+
+# ct lints YAML with yamllint, which neither the Go module proxy nor a Go
+# module provides: it comes from the system's packages. Installed with
+# apt-get where there is one (as root, or with sudo that asks no password).
+.PHONY: yamllint
+yamllint:
+	@command -v yamllint >/dev/null 2>&1 && exit 0; \
+	missing="yamllint is missing (ct lint runs it): install it with your package manager (apt-get install yamllint, dnf install yamllint, brew install yamllint) or pipx install yamllint"; \
+	if ! command -v apt-get >/dev/null 2>&1; then echo "$$missing" >&2; exit 1; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "$$missing; apt-get needs root or sudo without a password here" >&2; exit 1; fi; \
+	echo "installing yamllint with apt-get"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -qq yamllint >/dev/null 2>&1 || \
+		{ $$sudo apt-get update -qq && $$sudo apt-get install -y -qq yamllint; } || \
+		{ echo "$$missing; apt-get could not install it" >&2; exit 1; }; \
+	command -v yamllint >/dev/null 2>&1 || { echo "$$missing; apt-get installed it outside PATH" >&2; exit 1; }
 
 .PHONY: tools-path
 tools-path: ## Print the folder holding kube-apiserver and etcd (KUBEBUILDER_ASSETS).
@@ -242,6 +353,11 @@ $(GOLANGCI_LINT):
 $(HELM):
 	@mkdir -p $(HELM_DIR)
 	GOBIN=$(abspath $(HELM_DIR)) $(GO) install -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+$(ACTIONLINT):
+	@mkdir -p $(TOOLS_CACHE)
+	GOBIN=$(abspath $(TOOLS_CACHE))/.gobin-actionlint $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	mv $(TOOLS_CACHE)/.gobin-actionlint/actionlint $@
 
 $(KUBECONFORM):
 	@mkdir -p $(TOOLS_CACHE)

@@ -20,6 +20,7 @@ import (
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/controller"
 	"github.com/dittofs/dittofs-operator/operator/networking"
+	"github.com/dittofs/dittofs-operator/operator/version"
 	"github.com/dittofs/dittofs-operator/webhooks"
 )
 
@@ -54,6 +55,10 @@ func runOperator(args []string) error {
 	o, err := parseOptions(args)
 	if err != nil {
 		return err
+	}
+	if o.showVersion {
+		fmt.Println(version.Get())
+		return nil
 	}
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(defaultGCPercent)
@@ -96,7 +101,8 @@ func runOperator(args []string) error {
 	if o.allowAPIURLOverride {
 		setupLog.Info("WARNING: --allow-api-url-override is on: the dittofs.io/api-url annotation decides where admin passwords are sent; never use it in a shared cluster")
 	}
-	setupLog.Info("starting the operator", "namespace", o.operatorNamespace, "watchNamespaces", o.namespaces(), "policyRevision", engine.Revision())
+	build := version.Get()
+	setupLog.Info("starting the operator", "version", build.Version, "commit", build.Commit, "namespace", o.operatorNamespace, "watchNamespaces", o.namespaces(), "policyRevision", engine.Revision())
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		return fmt.Errorf("running the manager: %w", err)
 	}

@@ -50,6 +50,9 @@ type options struct {
 	webhookExtraDNSNames  string
 
 	zap zap.Options
+
+	// showVersion prints the build's version and exits.
+	showVersion bool
 }
 
 func parseOptions(args []string) (*options, error) {
@@ -80,6 +83,7 @@ func parseOptions(args []string) (*options, error) {
 	fs.StringVar(&o.webhookServiceName, "webhook-service-name", webhooks.DefaultServiceName, "Service in front of the webhook; the certificate is issued for its DNS names.")
 	fs.StringVar(&o.webhookConfigName, "webhook-configuration-name", webhooks.DefaultConfigurationName, "ValidatingWebhookConfiguration that receives the CA (operator mode).")
 	fs.StringVar(&o.webhookExtraDNSNames, "webhook-cert-extra-dns-names", "", "More DNS names of the webhook certificate (comma-separated), e.g. localhost for a local run.")
+	fs.BoolVar(&o.showVersion, "version", false, "Print the version and the commit the binary was built from, and exit.")
 	o.zap.BindFlags(fs)
 	config.RegisterFlags(fs) // --kubeconfig, read by ctrl.GetConfigOrDie
 	if err := fs.Parse(args); err != nil {
@@ -87,6 +91,9 @@ func parseOptions(args []string) (*options, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.showVersion {
+		return o, nil
 	}
 	return o, o.validate()
 }

@@ -41,3 +41,14 @@ func TestParseOptionsSplitsNamespaces(t *testing.T) {
 		t.Errorf("namespaces = %q", got)
 	}
 }
+
+func TestParseOptionsVersionNeedsNothingElse(t *testing.T) {
+	t.Setenv("POD_NAMESPACE", "")
+	o, err := parseOptions([]string{"--version"})
+	if err != nil {
+		t.Fatalf("--version alone: %v", err)
+	}
+	if !o.showVersion {
+		t.Error("--version did not ask for the version")
+	}
+}
