@@ -438,3 +438,57 @@ func TestUnreadableDirectoryReportedOnce(t *testing.T) {
 		t.Errorf("%d reports, want 2 (the failure once, then the bundle)", reports)
 	}
 }
+
+// naivePolicy publishes every running adapter as reported, with nothing of
+// the defaults' checks: only the guardrails stand between it and the API.
+const naivePolicy = `package dittofs.networking
+decision := {
+	"services": [{"name": concat("-", [input.server.name, a.type]), "adapter": a.type, "type": "LoadBalancer",
+		"annotations": {}, "labels": {}, "loadBalancerClass": "", "externalTrafficPolicy": "", "loadBalancerSourceRanges": [],
+		"ports": [{"name": a.type, "port": a.port, "targetPort": a.port, "protocol": "TCP"}]} | some a in input.adapters; a.running],
+	"networkPolicies": [{"name": concat("-", [input.server.name, a.type]), "adapter": a.type, "role": "adapter",
+		"ingress": [{"ports": [{"port": a.port, "protocol": "TCP"}], "from": []}]} | some a in input.adapters; a.running],
+	"containerPorts": [{"name": a.type, "containerPort": a.port, "protocol": "TCP"} | some a in input.adapters; a.running],
+	"deny": [], "warnings": [],
+}
+`
+
+// TestAdapterOnTheControlPlanePort: nfs moved onto the API's port is denied
+// by the defaults, and refused by the guardrails under any other policy,
+// each message naming both ports.
+func TestAdapterOnTheControlPlanePort(t *testing.T) {
+	moved := nfs()
+	moved.Port = 8080
+	in := testInput(moved, smb())
+
+	d := evaluate(t, newTestEngine(t, Options{}), in)
+	want := `adapter "nfs" reports port 8080, the control-plane port 8080 of the DittoFS API`
+	if !d.Denied() || len(d.Deny) != 1 || !strings.Contains(d.Deny[0], want) {
+		t.Errorf("deny = %q, want %s", d.Deny, want)
+	}
+	for _, s := range d.Services {
+		if s.Ports[0].Port == 8080 {
+			t.Errorf("the default bundle decides a Service on the control-plane port: %+v", s)
+		}
+	}
+
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"naive.rego": naivePolicy})
+	naive := newTestEngine(t, Options{PolicyDir: dir, ReplaceDefaults: true})
+	if _, err := naive.Evaluate(context.Background(), testInput(nfs(), smb())); err != nil {
+		t.Fatalf("the naive policy is refused for adapters on their own ports: %v", err)
+	}
+	_, err := naive.Evaluate(context.Background(), in)
+	if !errors.Is(err, ErrGuardrail) {
+		t.Fatalf("err = %v, want a guardrail violation", err)
+	}
+	for _, want := range []string{
+		`services[0].ports[0].targetPort: adapter "nfs" port 8080 collides with the control-plane port 8080 of the DittoFS API, which is never published by an adapter Service`,
+		`networkPolicies[0].ingress[0].ports[0].port: adapter "nfs" port 8080 collides with the control-plane port 8080 of the DittoFS API, which is never opened by an adapter NetworkPolicy`,
+		`containerPorts[0].containerPort: adapter port 8080 ("nfs") collides with the control-plane port 8080`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant %s", err, want)
+		}
+	}
+}

@@ -97,6 +97,35 @@ func TestEvalDenied(t *testing.T) {
 	}
 }
 
+// TestEvalAdapterOnTheControlPlanePort: nfs moved onto the API's port is
+// denied with both ports named, and nothing is decided on that port.
+func TestEvalAdapterOnTheControlPlanePort(t *testing.T) {
+	input := writeInput(t, func(doc map[string]any) {
+		doc["adapters"].([]any)[0].(map[string]any)["port"] = 8080
+	})
+	code, stdout, stderr := run(t, "eval", "--input", input)
+	if code != ExitRefused {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	want := `denied: adapter "nfs" reports port 8080, the control-plane port 8080 of the DittoFS API (spec.controlPlane.port)`
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr = %s\nwant %s", stderr, want)
+	}
+	var d struct {
+		Services        []json.RawMessage `json:"services"`
+		NetworkPolicies []struct {
+			Role string `json:"role"`
+		} `json:"networkPolicies"`
+		ContainerPorts []json.RawMessage `json:"containerPorts"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil {
+		t.Fatalf("decision: %v\n%s", err, stdout)
+	}
+	if len(d.Services) != 0 || len(d.ContainerPorts) != 0 || len(d.NetworkPolicies) != 1 || d.NetworkPolicies[0].Role != "api" {
+		t.Errorf("the decision publishes adapter objects beside the API's policy:\n%s", stdout)
+	}
+}
+
 func TestEvalWithSettings(t *testing.T) {
 	dir := writeDir(t, map[string]string{"settings.yaml": "serviceLabels:\n  team: storage\n"})
 	code, stdout, stderr := run(t, "eval", "--input", "testdata/input.json", "--data", filepath.Join(dir, "settings.yaml"))
