@@ -153,7 +153,7 @@ func TestEvalBrokenModule(t *testing.T) {
 	if code != ExitRefused {
 		t.Fatalf("exit %d", code)
 	}
-	if want := filepath.Join(dir, "broken.rego") + ":4: rego_type_error: undefined function http.send"; !strings.Contains(stderr, want) {
+	if want := filepath.Join(dir, "broken.rego") + ":4: dittofs_refused_builtin: http.send is not allowed in policies"; !strings.Contains(stderr, want) {
 		t.Errorf("stderr = %s\nwant %s", stderr, want)
 	}
 }
@@ -264,7 +264,7 @@ func TestTestWithoutTests(t *testing.T) {
 func TestTestRefusedBuiltin(t *testing.T) {
 	dir := writeDir(t, map[string]string{"p_test.rego": "package p_test\n\ntest_net if net.lookup_ip_addr(\"example.com\")\n"})
 	code, _, stderr := run(t, "test", "--policy-dir", dir)
-	if code != ExitRefused || !strings.Contains(stderr, "undefined function net.lookup_ip_addr") {
+	if code != ExitRefused || !strings.Contains(stderr, "p_test.rego:3: dittofs_refused_builtin: net.lookup_ip_addr is not allowed in policies") {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
