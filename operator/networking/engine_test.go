@@ -492,3 +492,35 @@ func TestAdapterOnTheControlPlanePort(t *testing.T) {
 		}
 	}
 }
+
+// TestRevisionIsTheContent: the same files give the same revision wherever
+// they are read from, so that `policy eval` and the operator agree; any
+// change of a module, a settings file or a file name gives another one.
+func TestRevisionIsTheContent(t *testing.T) {
+	files := map[string]string{
+		"p.rego":        "package dittofs.networking.custom.p\n\nwarnings contains \"x\"\n",
+		"settings.yaml": "warnDefaultedPorts: false\n",
+	}
+	revision := func(files map[string]string) string {
+		dir := t.TempDir()
+		configMapDir(t, dir, "1", files)
+		return newTestEngine(t, Options{PolicyDir: dir}).Revision()
+	}
+	first := revision(files)
+	if again := revision(files); again != first {
+		t.Errorf("the same files in two folders: revisions %s and %s", first, again)
+	}
+	if defaults := newTestEngine(t, Options{}).Revision(); defaults == first {
+		t.Errorf("the defaults alone have the revision %s of the defaults with a module", defaults)
+	}
+	changes := map[string]map[string]string{
+		"module":   {"p.rego": files["p.rego"] + "warnings contains \"y\"\n", "settings.yaml": files["settings.yaml"]},
+		"settings": {"p.rego": files["p.rego"], "settings.yaml": "warnDefaultedPorts: true\n"},
+		"name":     {"q.rego": files["p.rego"], "settings.yaml": files["settings.yaml"]},
+	}
+	for what, changed := range changes {
+		if got := revision(changed); got == first {
+			t.Errorf("a changed %s keeps the revision %s", what, got)
+		}
+	}
+}
