@@ -524,3 +524,30 @@ func TestRevisionIsTheContent(t *testing.T) {
 		}
 	}
 }
+
+func TestRevisionOfADecisionOrARefusal(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	d := evaluate(t, e, testInput(nfs()))
+	if got := RevisionOf(d, nil); got != e.Revision() || got == "" {
+		t.Errorf("revision of a decision = %q, want %q", got, e.Revision())
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"naive.rego": naivePolicy})
+	naive := newTestEngine(t, Options{PolicyDir: dir, ReplaceDefaults: true})
+	moved := nfs()
+	moved.Port = 8080
+	_, err := naive.Evaluate(context.Background(), testInput(moved))
+	if got := RevisionOf(nil, err); got != naive.Revision() || got == e.Revision() {
+		t.Errorf("revision of a refusal = %q, want %q (err %v)", got, naive.Revision(), err)
+	}
+	broken := t.TempDir()
+	writeFiles(t, broken, map[string]string{"x.rego": "package dittofs.networking.custom.x\nx := \n"})
+	none, err := NewEngine(Options{PolicyDir: broken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = none.Evaluate(context.Background(), testInput(nfs()))
+	if got := RevisionOf(nil, err); got != "" || !errors.Is(err, ErrNoBundle) {
+		t.Errorf("revision without a bundle = %q (err %v)", got, err)
+	}
+}
