@@ -40,7 +40,7 @@ func setAdapterStatus(server *dittov1.DittoServer, plan *adapterPlan, services m
 }
 
 // noAdapterRunning is the running-adapter summary when the API reports none
-// running, as kubectl prints an empty column.
+// running: what kubectl writes in an empty column of the kinds it knows.
 const noAdapterRunning = "<none>"
 
 // runningSummary lists the running adapters, e.g. "nfs:12049,smb:1445".
