@@ -95,6 +95,9 @@ func runOperator(args []string) error {
 	if err := mgr.Add(engine); err != nil {
 		return fmt.Errorf("adding the policy engine: %w", err)
 	}
+	if err := mgr.Add(reporter); err != nil {
+		return fmt.Errorf("adding the policy reporter: %w", err)
+	}
 	if err := setupWebhook(mgr, o, engine, operator); err != nil {
 		return err
 	}

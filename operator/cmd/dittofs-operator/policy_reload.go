@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -24,6 +25,10 @@ const maxEventNote = 1024
 // on the ConfigMap the policy folder is mounted from (when it is one), and,
 // when a new bundle serves, a reconcile of every DittoServer with it. The
 // engine logs the load itself.
+//
+// Every replica loads the bundle (its webhook evaluates it too), but only
+// the leader writes to the cluster, events included: a replica keeps its
+// last load until it leads, then reports it (see Start).
 type policyReporter struct {
 	reader   client.Reader
 	recorder recorder.EventRecorder
@@ -35,6 +40,10 @@ type policyReporter struct {
 	dir        string
 	reconciler *controller.DittoServerReconciler
 	log        logr.Logger
+
+	mu      sync.Mutex // serializes events; guards the fields below
+	leading bool
+	pending *networking.ReloadResult // the last load, while not leading
 }
 
 func (p *policyReporter) onReload(r networking.ReloadResult) {
@@ -43,11 +52,35 @@ func (p *policyReporter) onReload(r networking.ReloadResult) {
 	} else {
 		policyReloads.WithLabelValues("served").Inc()
 	}
-	p.eventOnConfigMap(r)
+	p.mu.Lock()
+	if p.leading {
+		p.eventOnConfigMap(r)
+	} else {
+		p.pending = &r
+	}
+	p.mu.Unlock()
 	if r.Err == nil && p.reconciler != nil {
 		p.reconciler.PolicyChanged(context.Background())
 	}
 }
+
+// Start runs once this replica leads: it reports the last load seen before,
+// and every later one as it comes. It has the shape of a controller-runtime
+// manager.Runnable.
+func (p *policyReporter) Start(ctx context.Context) error {
+	p.mu.Lock()
+	p.leading = true
+	if p.pending != nil {
+		p.eventOnConfigMap(*p.pending)
+		p.pending = nil
+	}
+	p.mu.Unlock()
+	<-ctx.Done()
+	return nil
+}
+
+// NeedLeaderElection is true: events are writes, which the leader makes.
+func (p *policyReporter) NeedLeaderElection() bool { return true }
 
 // eventOnConfigMap records the load on the policy ConfigMap, where
 // `kubectl describe configmap` shows it: a Warning naming each refused
