@@ -168,6 +168,21 @@ var _ = Describe("The real CRD and the certificate rotation", Ordered, func() {
 			g.Expect(err.Error()).To(ContainSubstring("spec.adapterService.overrides[iscsi]"))
 		}).Should(Succeed())
 		Expect(c.Create(ctx, sampleServer(ns, "good"))).To(Succeed())
+
+		By("naming the fix with the real CRD and the webhook both installed, as a cluster has them")
+		err = c.Create(ctx, sampleServer(ns, "fs.one"))
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring(`Choose a name without dots, such as "fs-one"`))
+		placeholder := sampleServer(ns, "fs3")
+		placeholder.Spec.AdapterService.NameTemplate = "{instance}-{namespace}-{adapter}"
+		err = c.Create(ctx, placeholder)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring("uses {namespace}, which is not a placeholder"))
+		legacy := sampleServer(ns, "legacy")
+		legacy.Spec.NFSPort = ptr.To[int32](12049)
+		err = c.Create(ctx, legacy)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring("'dfsctl adapter enable nfs --port 12049'"))
 	})
 })
 
