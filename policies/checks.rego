@@ -118,6 +118,14 @@ unpublished_deny contains msg if {
 }
 
 unpublished_deny contains msg if {
+	some a in input.adapters
+	a.enabled
+	a.running
+	a.port == control_plane_port
+	msg := sprintf("adapter %q reports port %d, the control-plane port %d of the DittoFS API (spec.controlPlane.port): an adapter Service or NetworkPolicy on it would publish the API, so the adapter gets none; move the adapter to another port with 'dfsctl adapter enable %s --port <port>', or the API with spec.controlPlane.port", [a.type, a.port, control_plane_port, a.type])
+}
+
+unpublished_deny contains msg if {
 	some a in _unnamed
 	msg := sprintf("adapterService.nameTemplate %q gives adapter %q no valid name: a DNS-1035 label needs a letter", [input.adapterService.nameTemplate, a.type])
 }
@@ -129,6 +137,7 @@ _unnamed := [a |
 	a.running
 	a.port >= 1
 	a.port <= 65535
+	a.port != control_plane_port
 	lib.service_name(input.adapterService.nameTemplate, input.server.name, a.type) == ""
 ]
 

@@ -50,6 +50,28 @@ test_deny_name_of_the_api_objects if {
 	networking.deny == {`adapter "api" would get the name "fs1-api" of the control-plane API Service and NetworkPolicy: change adapterService.nameTemplate`} with input as inp
 }
 
+test_deny_adapter_on_the_control_plane_port if {
+	inp := with_adapters([object.union(nfs, {"port": 8080}), smb])
+	networking.deny == {`adapter "nfs" reports port 8080, the control-plane port 8080 of the DittoFS API (spec.controlPlane.port): an adapter Service or NetworkPolicy on it would publish the API, so the adapter gets none; move the adapter to another port with 'dfsctl adapter enable nfs --port <port>', or the API with spec.controlPlane.port`} with input as inp
+}
+
+test_adapter_on_the_control_plane_port_gets_nothing if {
+	inp := with_adapters([object.union(nfs, {"port": 8080}), smb])
+	d := networking.decision with input as inp
+	[s.name | some s in d.services] == ["fs1-smb"]
+	{[p.name, p.role] | some p in d.networkPolicies} == {["fs1-api", "api"], ["fs1-smb", "adapter"]}
+	[p.containerPort | some p in d.containerPorts] == [1445]
+}
+
+test_control_plane_port_is_the_one_of_the_input if {
+	moved := patched({"controlPlane": {"port": 12049}})
+	deny := networking.deny with input as moved
+	count(deny) == 1
+	some msg in deny
+	contains(msg, `adapter "nfs" reports port 12049, the control-plane port 12049`)
+	count(networking.deny) == 0 with input as with_adapters([object.union(nfs, {"port": 8080, "running": false})])
+}
+
 test_deny_adapters_sharing_a_port if {
 	networking.deny == {`adapters ["nfs", "smb"] all report port 2049: a port serves one adapter`} with input as with_adapters([
 		object.union(nfs, {"port": 2049}),

@@ -37,9 +37,11 @@ decision := {
 }
 
 # plans hold one entry per published adapter: enabled, running, on a port in
-# 1-65535 and with a valid name. No object may point at a port nobody listens
-# on, so an adapter on port 0 (an unknown type without a default) gets
-# nothing. checks.rego explains every adapter left out.
+# 1-65535 other than the control-plane port, and with a valid name. No object
+# may point at a port nobody listens on, so an adapter on port 0 (an unknown
+# type without a default) gets nothing; and none may publish the DittoFS API,
+# so an adapter reported on the control-plane port gets nothing either.
+# checks.rego explains every adapter left out.
 #
 # A plan carries the adapter's Service, NetworkPolicy and container port, and
 # what they were made from: name (of the Service and NetworkPolicy),
@@ -80,12 +82,14 @@ _plans_as_named := [{
 	template_parts := split(concat(input.server.name, split(input.adapterService.nameTemplate, "{instance}")), "{adapter}")
 	shapes := _shapes
 	default_shape := _default_shape
+	api_port := control_plane_port
 	some a in input.adapters
 	a.enabled
 	a.running
 	port := a.port
 	port >= 1
 	port <= 65535
+	port != api_port
 	type := a.type
 	name := concat(type, template_parts)
 	regex.match(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`, name)
@@ -103,6 +107,7 @@ _renamed_plans := [plan(a, rendered, name, port_name) |
 	a.running
 	a.port >= 1
 	a.port <= 65535
+	a.port != control_plane_port
 	rendered := lib.render_template(input.adapterService.nameTemplate, input.server.name, a.type)
 	not _valid_names(rendered, a.type)
 	name := lib.dns1035_label(rendered)
@@ -145,6 +150,10 @@ _valid_names(rendered, type) if {
 	count(type) <= 15
 	regex.match(`^[a-z](-?[a-z0-9])*$`, type)
 }
+
+# control_plane_port is the port of the DittoFS REST API, which no adapter
+# object may use (0 when the input lacks it, which the schema forbids).
+control_plane_port := object.get(input, ["controlPlane", "port"], 0)
 
 # api_object_name is the name of the control-plane API Service (owned by the
 # workload) and of the baseline NetworkPolicy guarding it.

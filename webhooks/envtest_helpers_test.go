@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -117,7 +118,8 @@ func deniedByWebhook(err error) {
 }
 
 // crdWithoutRepeatedRules writes a copy of the DittoServer CRD without the
-// CEL rules the webhook repeats (legacy fields, polling bounds). The API
+// CEL rules the webhook repeats (legacy fields, polling bounds, the name and
+// the name template's placeholders). The API
 // server runs CEL before validating webhooks, so with the real CRD those
 // requests would never reach the webhook; the real CRD is tested on its own
 // in cel_and_rotation_test.go.
@@ -142,6 +144,14 @@ func crdWithoutRepeatedRules() string {
 		child.XValidations = nil
 		spec.Properties[legacy] = child
 	}
+	adapterService := spec.Properties["adapterService"]
+	template := adapterService.Properties["nameTemplate"]
+	Expect(template.XValidations).To(HaveLen(1), "no placeholder rule on spec.adapterService.nameTemplate to remove: the CRD changed")
+	template.XValidations = nil
+	adapterService.Properties["nameTemplate"] = template
+	spec.Properties["adapterService"] = adapterService
+	Expect(root0.XValidations).NotTo(BeEmpty(), "no rule on metadata.name to remove: the CRD changed")
+	root0.XValidations = nil // every root rule checks metadata.name, as the webhook does
 	root0.Properties["spec"] = spec
 	out, err := yaml.Marshal(crd)
 	Expect(err).NotTo(HaveOccurred())
@@ -170,33 +180,69 @@ func withoutRules(rules apiextensionsv1.ValidationRules) apiextensionsv1.Validat
 // existed: mutate changes its spec. This is the only way to get an object
 // the API no longer accepts, which is what the ratchet must keep updatable.
 func storeLegacy(ctx context.Context, server *dittov1.DittoServer, mutate func(spec map[string]any)) {
+	storeLegacyIn(ctx, plane, k8s, server, mutate)
+}
+
+// storeLegacyIn is storeLegacy on the control plane cp, read through c.
+func storeLegacyIn(ctx context.Context, cp *kubetest.ControlPlane, c client.Client, server *dittov1.DittoServer, mutate func(spec map[string]any)) {
+	etcd := etcdClient(cp)
+	defer func() { Expect(etcd.Close()).To(Succeed()) }()
+	storageKey := etcdKey(ctx, etcd, server)
+	obj := storedObject(ctx, etcd, storageKey)
+	mutate(obj["spec"].(map[string]any))
+	putObject(ctx, etcd, storageKey, obj)
+
+	// The API server sees the change through its etcd watch.
+	Eventually(func(g Gomega) {
+		got := &dittov1.DittoServer{}
+		g.Expect(c.Get(ctx, key(server.Namespace, server.Name), got)).To(Succeed())
+		g.Expect(got.ResourceVersion).NotTo(Equal(server.ResourceVersion))
+		*server = *got
+	}).Should(Succeed())
+}
+
+// storeCopyNamed stores in etcd a copy of server named name, as if it had
+// been created before the API refused that name, and returns it as the API
+// server serves it.
+func storeCopyNamed(ctx context.Context, cp *kubetest.ControlPlane, c client.Client, server *dittov1.DittoServer, name string) *dittov1.DittoServer {
+	etcd := etcdClient(cp)
+	defer func() { Expect(etcd.Close()).To(Succeed()) }()
+	storageKey := etcdKey(ctx, etcd, server)
+	obj := storedObject(ctx, etcd, storageKey)
+	meta := obj["metadata"].(map[string]any)
+	meta["name"] = name
+	meta["uid"] = string(uuid.NewUUID())
+	putObject(ctx, etcd, strings.TrimSuffix(storageKey, "/"+server.Name)+"/"+name, obj)
+	got := &dittov1.DittoServer{}
+	Eventually(func() error { return c.Get(ctx, key(server.Namespace, name), got) }).Should(Succeed())
+	return got
+}
+
+func etcdClient(cp *kubetest.ControlPlane) *clientv3.Client {
 	etcd, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{plane.Env.ControlPlane.Etcd.URL.String()},
+		Endpoints:   []string{cp.Env.ControlPlane.Etcd.URL.String()},
 		DialTimeout: 10 * time.Second,
 		Logger:      zap.NewNop(),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	defer func() { Expect(etcd.Close()).To(Succeed()) }()
-	storageKey := etcdKey(ctx, etcd, server)
+	return etcd
+}
+
+func storedObject(ctx context.Context, etcd *clientv3.Client, storageKey string) map[string]any {
 	resp, err := etcd.Get(ctx, storageKey)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(resp.Kvs).To(HaveLen(1))
 	Expect(resp.Kvs[0].Value).To(HavePrefix("{"), "the object is not stored as JSON")
 	var obj map[string]any
 	Expect(json.Unmarshal(resp.Kvs[0].Value, &obj)).To(Succeed())
-	mutate(obj["spec"].(map[string]any))
+	return obj
+}
+
+func putObject(ctx context.Context, etcd *clientv3.Client, storageKey string, obj map[string]any) {
 	data, err := json.Marshal(obj)
 	Expect(err).NotTo(HaveOccurred())
 	_, err = etcd.Put(ctx, storageKey, string(data))
 	Expect(err).NotTo(HaveOccurred())
-
-	// The API server sees the change through its etcd watch.
-	Eventually(func(g Gomega) {
-		got := &dittov1.DittoServer{}
-		g.Expect(k8s.Get(ctx, key(server.Namespace, server.Name), got)).To(Succeed())
-		g.Expect(got.ResourceVersion).NotTo(Equal(server.ResourceVersion))
-		*server = *got
-	}).Should(Succeed())
 }
 
 // etcdKey finds where the API server stores the object, whatever its

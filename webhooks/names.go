@@ -24,6 +24,22 @@ var (
 	beforeLetter  = regexp.MustCompile(`^[^a-z]+`)
 )
 
+// placeholders are what a name template fills in.
+var placeholders = []string{"{instance}", "{adapter}"}
+
+// unknownPlaceholder finds, in template, the first brace that is not part of
+// a known placeholder, with what follows it up to the next closing brace:
+// "{namespace}" in "{instance}-{namespace}-{adapter}". It is "" when there
+// is none.
+func unknownPlaceholder(template string) string {
+	for _, p := range placeholders {
+		template = strings.ReplaceAll(template, p, "")
+	}
+	return strayBrace.FindString(template)
+}
+
+var strayBrace = regexp.MustCompile(`\{[^{}]*\}?|\}`)
+
 // renderTemplate fills an adapter Service name template: {instance} is the
 // DittoServer's name and {adapter} the adapter type (lib.render_template).
 func renderTemplate(template, instance, adapter string) string {

@@ -38,16 +38,24 @@ func specChecks(server *dittov1.DittoServer, config map[string]any) (field.Error
 	return errs, warnings
 }
 
-// nameTemplateChecks render the adapter Service name of every adapter type
-// as the policy bundle does and refuse templates that give an adapter no
-// name, a name cut to fit, the name of another adapter or that of the
-// control-plane API Service.
+// nameTemplateChecks refuse a template with an unknown placeholder, then
+// render the adapter Service name of every adapter type as the policy
+// bundle does and refuse templates that give an adapter no name, a name cut
+// to fit, the name of another adapter or that of the control-plane API
+// Service.
 func nameTemplateChecks(server *dittov1.DittoServer) (field.ErrorList, []string) {
+	path := field.NewPath("spec", "adapterService", "nameTemplate")
+	template := server.Spec.NameTemplateOrDefault()
+	if unknown := unknownPlaceholder(template); unknown != "" {
+		// The words of the CRD's CEL rule. What the template renders to
+		// is beside the point until the placeholder is fixed.
+		return field.ErrorList{field.Invalid(path, template, fmt.Sprintf(
+			"spec.adapterService.nameTemplate %q uses %s, which is not a placeholder: "+
+				"only {instance} (the DittoServer's name) and {adapter} (the adapter type) are filled in", template, unknown))}, nil
+	}
 	if server.Name == "" {
 		return nil, nil // a generated name is not known yet
 	}
-	path := field.NewPath("spec", "adapterService", "nameTemplate")
-	template := server.Spec.NameTemplateOrDefault()
 	var errs field.ErrorList
 	var warnings []string
 	byName := map[string][]string{}

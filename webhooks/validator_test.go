@@ -145,7 +145,7 @@ func TestSpecChecks(t *testing.T) {
 		}, []string{"spec.adapterService.nameTemplate", "spec.adapterService.nameTemplate"}},
 		{"template of just {adapter}", func(s *dittov1.DittoServer) { s.Spec.AdapterService.NameTemplate = "{adapter}" }, nil},
 		{"interval too short", func(s *dittov1.DittoServer) {
-			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 2 * time.Second}
+			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 500 * time.Millisecond}
 		}, []string{"spec.adapterPolling.interval"}},
 		{"interval too long", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 2 * time.Hour}
@@ -247,7 +247,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
 	server.Spec.AdapterService.NameTemplate = "{instance}"
 	server.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"iscsi": {}}
 	server.Spec.AdapterService.LoadBalancerSourceRanges = []string{"nope"}
-	server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: time.Second}
+	server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 500 * time.Millisecond}
 	_, err := v.ValidateCreate(context.Background(), server)
 	got := causes(t, err)
 	for _, want := range []string{

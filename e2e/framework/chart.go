@@ -227,6 +227,18 @@ func (c *Chart) WebhookConfigurationName() (string, error) {
 	return obj.Metadata.Name, nil
 }
 
+// PolicyConfigMapName is the ConfigMap of the platform policies (the only
+// ConfigMap of the release), which the operator mounts as its policy folder.
+func (c *Chart) PolicyConfigMapName() (string, error) {
+	var obj struct {
+		Metadata struct{ Name string } `json:"metadata"`
+	}
+	if err := c.object("ConfigMap", &obj); err != nil {
+		return "", err
+	}
+	return obj.Metadata.Name, nil
+}
+
 // object decodes the only object of kind in the manifest into out.
 func (c *Chart) object(kind string, out any) error {
 	var found []byte

@@ -88,17 +88,7 @@ func (r *DittoServerReconciler) listAdapters(ctx context.Context, server *dittov
 	if err != nil {
 		return nil, fmt.Errorf("listing adapters: %w", err)
 	}
-	return toPolicyAdapters(list), nil
-}
-
-func toPolicyAdapters(list []dittofs.Adapter) []networking.Adapter {
-	out := make([]networking.Adapter, 0, len(list))
-	for _, a := range list {
-		out = append(out, networking.Adapter{
-			Type: a.Type, Port: a.Port, Enabled: a.Enabled, Running: a.Running, PortDefaulted: a.PortDefaulted,
-		})
-	}
-	return out
+	return networking.AdaptersFromAPI(list), nil
 }
 
 // pollFailed keeps every adapter object as it is, schedules a retry with

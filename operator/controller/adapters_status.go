@@ -22,7 +22,7 @@ func setAdapterStatus(server *dittov1.DittoServer, plan *adapterPlan, services m
 	}
 	warnings, _ := adapterWarnings(plan.decision.Warnings, adapterTypes(plan.adapters))
 	statuses := make([]dittov1.AdapterStatus, 0, len(plan.adapters))
-	var running, endpoints []string
+	var endpoints []string
 	for _, a := range plan.adapters {
 		st := dittov1.AdapterStatus{
 			Type: a.Type, Port: a.Port, PortDefaulted: a.PortDefaulted, Enabled: a.Enabled, Running: a.Running,
@@ -37,22 +37,64 @@ func setAdapterStatus(server *dittov1.DittoServer, plan *adapterPlan, services m
 				endpoints = append(endpoints, a.Type+"="+st.Endpoints[0])
 			}
 		}
-		if a.Enabled && a.Running {
-			running = append(running, fmt.Sprintf("%s:%d", a.Type, a.Port))
-		}
 		statuses = append(statuses, st)
 	}
 	sort.Slice(statuses, func(i, j int) bool { return statuses[i].Type < statuses[j].Type })
-	sort.Strings(running)
 	sort.Strings(endpoints)
 	server.Status.Adapters = statuses
-	server.Status.RunningAdapters = strings.Join(running, ",")
+	server.Status.RunningAdapters = runningSummary(plan.adapters)
 	server.Status.Endpoints = strings.Join(endpoints, ",")
 }
 
 // endpointPending stands for the address a load balancer has not assigned
 // yet.
 const endpointPending = "pending"
+
+// noAdapterRunning is the running-adapter summary when the API reports none
+// running: what kubectl writes in an empty column of the kinds it knows.
+const noAdapterRunning = "<none>"
+
+// runningSummary lists the running adapters, e.g. "nfs:12049,smb:1445".
+func runningSummary(adapters []networking.Adapter) string {
+	var running []string
+	for _, a := range adapters {
+		if a.Enabled && a.Running {
+			running = append(running, fmt.Sprintf("%s:%d", a.Type, a.Port))
+		}
+	}
+	if len(running) == 0 {
+		return noAdapterRunning
+	}
+	sort.Strings(running)
+	return strings.Join(running, ",")
+}
+
+// setListedAdapters records the adapters of a listing the policy did not
+// let through: the status shows what the API reported, and, since nothing
+// was applied, each adapter keeps the Service it had. A type listed twice
+// (which the policy denies) is recorded once.
+func setListedAdapters(server *dittov1.DittoServer, adapters []networking.Adapter) {
+	had := map[string]dittov1.AdapterStatus{}
+	for _, a := range server.Status.Adapters {
+		had[a.Type] = a
+	}
+	statuses := make([]dittov1.AdapterStatus, 0, len(adapters))
+	seen := map[string]bool{}
+	for _, a := range adapters {
+		if seen[a.Type] {
+			continue
+		}
+		seen[a.Type] = true
+		old := had[a.Type]
+		statuses = append(statuses, dittov1.AdapterStatus{
+			Type: a.Type, Port: a.Port, PortDefaulted: a.PortDefaulted, Enabled: a.Enabled, Running: a.Running,
+			ServiceName: old.ServiceName, ServiceType: old.ServiceType, Endpoints: old.Endpoints,
+		})
+	}
+	sort.Slice(statuses, func(i, j int) bool { return statuses[i].Type < statuses[j].Type })
+	server.Status.Adapters = statuses
+	server.Status.RunningAdapters = runningSummary(adapters)
+}
 
 // serviceEndpoints lists how clients reach a Service, most external first:
 // load-balancer addresses (or pending while a LoadBalancer has none), node
@@ -103,8 +145,8 @@ func setAdaptersReady(server *dittov1.DittoServer, p *pollState, plan *adapterPl
 			strings.Join(lb.overdue, ", "), loadBalancerGrace(server)))
 	default:
 		msg := "no adapter is running"
-		if server.Status.RunningAdapters != "" {
-			msg = "running adapters: " + server.Status.RunningAdapters
+		if running := server.Status.RunningAdapters; running != "" && running != noAdapterRunning {
+			msg = "running adapters: " + running
 		}
 		if pending := server.Status.PendingPorts; pending != nil {
 			msg += "; container ports wait for the next pod rollout (spec.adapterPorts.rollout Deferred): " + pendingText(pending)

@@ -54,7 +54,22 @@ var _ = Describe("DittoServer schema", func() {
 		}, "spec.service.type"),
 		Entry("a newly set spec.nfsPort", func(s *dittov1.DittoServer) {
 			s.Spec.NFSPort = ptr.To[int32](12049)
-		}, "dfsctl adapter enable nfs --port"),
+		}, "spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port 12049'"),
+		Entry("a spec.nfsPort out of range", func(s *dittov1.DittoServer) {
+			s.Spec.NFSPort = ptr.To[int32](0)
+		}, "'dfsctl adapter enable nfs --port 12049'"),
+		Entry("a name with a dot", func(s *dittov1.DittoServer) {
+			s.Name = "fs.one"
+		}, `metadata.name "fs.one" contains a dot: the Services fs.one-api, fs.one-headless and those of the adapters are named after it, and a Service name may not contain dots. Choose a name without dots, such as "fs-one"`),
+		Entry("a name starting with a digit", func(s *dittov1.DittoServer) {
+			s.Name = "1fs"
+		}, `metadata.name "1fs" does not start with a letter: the Services 1fs-api, 1fs-headless and those of the adapters are named after it, and Kubernetes before 1.36 refuses Service names that do not start with a letter. Start the name with a letter, such as "fs-1fs"`),
+		Entry("an unknown name template placeholder", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.NameTemplate = "{instance}-{namespace}-{adapter}"
+		}, `spec.adapterService.nameTemplate "{instance}-{namespace}-{adapter}" uses {namespace}, which is not a placeholder: only {instance} (the DittoServer's name) and {adapter} (the adapter type) are filled in`),
+		Entry("a stray brace in the name template", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.NameTemplate = "{adapter}}"
+		}, `spec.adapterService.nameTemplate "{adapter}}" uses }, which is not a placeholder`),
 		Entry("a newly set spec.smb", func(s *dittov1.DittoServer) {
 			s.Spec.SMB = rawJSON(map[string]any{"port": 12445})
 		}, "dfsctl adapter enable smb"),
@@ -65,6 +80,15 @@ var _ = Describe("DittoServer schema", func() {
 			s.Name = "a-very-long-dittoserver-name-that-does-not-fit-in-dns"
 		}, "at most 45 characters"),
 	)
+
+	It("accepts the names and templates it must", func() {
+		for _, name := range []string{"fs1", "a", "fs-one-2"} {
+			Expect(k8s.Create(ctx, sampleServer(ns, name))).To(Succeed(), name)
+		}
+		server := sampleServer(ns, "templated")
+		server.Spec.AdapterService.NameTemplate = "{adapter}-of-{instance}"
+		Expect(k8s.Create(ctx, server)).To(Succeed())
+	})
 
 	It("refuses adding spec.nfsPort to an existing server", func() {
 		server := sampleServer(ns, "good")

@@ -34,6 +34,10 @@ var (
 	operatorLogs syncBuffer
 	plane        *kubetest.ControlPlane
 	k8s          client.Client
+	// policyEngine serves the operator's policy; evaluated records the
+	// inputs the operator gave it.
+	policyEngine *networking.Engine
+	evaluated    = &recordingEvaluator{}
 	scheme       = runtime.NewScheme()
 	cancelMgr    context.CancelFunc
 )
@@ -68,14 +72,15 @@ var _ = BeforeSuite(func() {
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	engine, err := networking.NewEngine(networking.Options{PolicyDir: platformPolicies()})
+	policyEngine, err = networking.NewEngine(networking.Options{PolicyDir: platformPolicies()})
 	Expect(err).NotTo(HaveOccurred())
+	evaluated.Evaluator = policyEngine
 	Expect((&controller.DittoServerReconciler{
 		Client:              mgr.GetClient(),
 		APIReader:           mgr.GetAPIReader(),
 		Scheme:              mgr.GetScheme(),
 		Recorder:            mgr.GetEventRecorder("dittofs-operator"),
-		Policy:              engine,
+		Policy:              evaluated,
 		Operator:            networking.OperatorInfo{Namespace: "dittofs-system", PodLabels: map[string]string{"app.kubernetes.io/name": "dittofs-operator"}},
 		AllowAPIURLOverride: true,
 		APITimeout:          2 * time.Second,

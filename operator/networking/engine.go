@@ -32,6 +32,34 @@ const (
 // ErrNoBundle is returned by Evaluate while no bundle has ever compiled.
 var ErrNoBundle = errors.New("no valid policy bundle")
 
+// EvaluationError is a failed evaluation or a decision the guardrails
+// refused, with the revision of the bundle that made it.
+type EvaluationError struct {
+	Revision string
+	Err      error
+}
+
+func (e *EvaluationError) Error() string {
+	return fmt.Sprintf("policy revision %s: %v", e.Revision, e.Err)
+}
+
+func (e *EvaluationError) Unwrap() error { return e.Err }
+
+// RevisionOf is the revision of the bundle that decided: that of the
+// decision, or of the bundle whose evaluation failed; "" when no bundle
+// served.
+func RevisionOf(d *Decision, err error) string {
+	var evalErr *EvaluationError
+	switch {
+	case d != nil:
+		return d.Revision
+	case errors.As(err, &evalErr):
+		return evalErr.Revision
+	default:
+		return ""
+	}
+}
+
 // Evaluator decides the networking objects of a DittoServer; the controller
 // and the admission webhook depend on this rather than on the Engine.
 type Evaluator interface {
@@ -298,11 +326,11 @@ func (e *Engine) Evaluate(ctx context.Context, in Input) (*Decision, error) {
 	}
 	d, err := c.evaluate(ctx, &in, e.opts.EvalTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("policy revision %s: %w", c.revision, err)
+		return nil, &EvaluationError{Revision: c.revision, Err: err}
 	}
 	if !d.Denied() {
 		if err := CheckDecision(in, d); err != nil {
-			return nil, fmt.Errorf("policy revision %s: %w", c.revision, err)
+			return nil, &EvaluationError{Revision: c.revision, Err: err}
 		}
 	}
 	if cacheable {

@@ -179,15 +179,15 @@ func TestRefusedModules(t *testing.T) {
 		},
 		"http.send": {
 			module: "package dittofs.networking.custom.net\n\ndeny contains msg if {\n\tr := http.send({\"method\": \"GET\", \"url\": \"http://example.com\"})\n\tmsg := r.body\n}\n",
-			want:   "broken.rego:4: rego_type_error: undefined function http.send",
+			want:   "broken.rego:4: dittofs_refused_builtin: http.send is not allowed in policies: a decision depends on its input and data only",
 		},
 		"net.lookup_ip_addr": {
 			module: "package dittofs.networking.custom.net\n\nwarnings contains msg if {\n\tips := net.lookup_ip_addr(\"example.com\")\n\tmsg := sprintf(\"%v\", [ips])\n}\n",
-			want:   "broken.rego:4: rego_type_error: undefined function net.lookup_ip_addr",
+			want:   "broken.rego:4: dittofs_refused_builtin: net.lookup_ip_addr is not allowed in policies",
 		},
 		"opa.runtime": {
 			module: "package dittofs.networking.custom.env\n\nwarnings contains msg if {\n\tmsg := opa.runtime().env.HOME\n}\n",
-			want:   "undefined function opa.runtime",
+			want:   "broken.rego:4: dittofs_refused_builtin: opa.runtime is not allowed in policies",
 		},
 		"decision redefined": {
 			module: "package dittofs.networking\n\nservices := []\n",
@@ -436,5 +436,118 @@ func TestUnreadableDirectoryReportedOnce(t *testing.T) {
 	defer mu.Unlock()
 	if reports != 2 {
 		t.Errorf("%d reports, want 2 (the failure once, then the bundle)", reports)
+	}
+}
+
+// naivePolicy publishes every running adapter as reported, with nothing of
+// the defaults' checks: only the guardrails stand between it and the API.
+const naivePolicy = `package dittofs.networking
+decision := {
+	"services": [{"name": concat("-", [input.server.name, a.type]), "adapter": a.type, "type": "LoadBalancer",
+		"annotations": {}, "labels": {}, "loadBalancerClass": "", "externalTrafficPolicy": "", "loadBalancerSourceRanges": [],
+		"ports": [{"name": a.type, "port": a.port, "targetPort": a.port, "protocol": "TCP"}]} | some a in input.adapters; a.running],
+	"networkPolicies": [{"name": concat("-", [input.server.name, a.type]), "adapter": a.type, "role": "adapter",
+		"ingress": [{"ports": [{"port": a.port, "protocol": "TCP"}], "from": []}]} | some a in input.adapters; a.running],
+	"containerPorts": [{"name": a.type, "containerPort": a.port, "protocol": "TCP"} | some a in input.adapters; a.running],
+	"deny": [], "warnings": [],
+}
+`
+
+// TestAdapterOnTheControlPlanePort: nfs moved onto the API's port is denied
+// by the defaults, and refused by the guardrails under any other policy,
+// each message naming both ports.
+func TestAdapterOnTheControlPlanePort(t *testing.T) {
+	moved := nfs()
+	moved.Port = 8080
+	in := testInput(moved, smb())
+
+	d := evaluate(t, newTestEngine(t, Options{}), in)
+	want := `adapter "nfs" reports port 8080, the control-plane port 8080 of the DittoFS API`
+	if !d.Denied() || len(d.Deny) != 1 || !strings.Contains(d.Deny[0], want) {
+		t.Errorf("deny = %q, want %s", d.Deny, want)
+	}
+	for _, s := range d.Services {
+		if s.Ports[0].Port == 8080 {
+			t.Errorf("the default bundle decides a Service on the control-plane port: %+v", s)
+		}
+	}
+
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"naive.rego": naivePolicy})
+	naive := newTestEngine(t, Options{PolicyDir: dir, ReplaceDefaults: true})
+	if _, err := naive.Evaluate(context.Background(), testInput(nfs(), smb())); err != nil {
+		t.Fatalf("the naive policy is refused for adapters on their own ports: %v", err)
+	}
+	_, err := naive.Evaluate(context.Background(), in)
+	if !errors.Is(err, ErrGuardrail) {
+		t.Fatalf("err = %v, want a guardrail violation", err)
+	}
+	for _, want := range []string{
+		`services[0].ports[0].targetPort: adapter "nfs" port 8080 collides with the control-plane port 8080 of the DittoFS API, which is never published by an adapter Service`,
+		`networkPolicies[0].ingress[0].ports[0].port: adapter "nfs" port 8080 collides with the control-plane port 8080 of the DittoFS API, which is never opened by an adapter NetworkPolicy`,
+		`containerPorts[0].containerPort: adapter port 8080 ("nfs") collides with the control-plane port 8080`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant %s", err, want)
+		}
+	}
+}
+
+// TestRevisionIsTheContent: the same files give the same revision wherever
+// they are read from, so that `policy eval` and the operator agree; any
+// change of a module, a settings file or a file name gives another one.
+func TestRevisionIsTheContent(t *testing.T) {
+	files := map[string]string{
+		"p.rego":        "package dittofs.networking.custom.p\n\nwarnings contains \"x\"\n",
+		"settings.yaml": "warnDefaultedPorts: false\n",
+	}
+	revision := func(files map[string]string) string {
+		dir := t.TempDir()
+		configMapDir(t, dir, "1", files)
+		return newTestEngine(t, Options{PolicyDir: dir}).Revision()
+	}
+	first := revision(files)
+	if again := revision(files); again != first {
+		t.Errorf("the same files in two folders: revisions %s and %s", first, again)
+	}
+	if defaults := newTestEngine(t, Options{}).Revision(); defaults == first {
+		t.Errorf("the defaults alone have the revision %s of the defaults with a module", defaults)
+	}
+	changes := map[string]map[string]string{
+		"module":   {"p.rego": files["p.rego"] + "warnings contains \"y\"\n", "settings.yaml": files["settings.yaml"]},
+		"settings": {"p.rego": files["p.rego"], "settings.yaml": "warnDefaultedPorts: true\n"},
+		"name":     {"q.rego": files["p.rego"], "settings.yaml": files["settings.yaml"]},
+	}
+	for what, changed := range changes {
+		if got := revision(changed); got == first {
+			t.Errorf("a changed %s keeps the revision %s", what, got)
+		}
+	}
+}
+
+func TestRevisionOfADecisionOrARefusal(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	d := evaluate(t, e, testInput(nfs()))
+	if got := RevisionOf(d, nil); got != e.Revision() || got == "" {
+		t.Errorf("revision of a decision = %q, want %q", got, e.Revision())
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"naive.rego": naivePolicy})
+	naive := newTestEngine(t, Options{PolicyDir: dir, ReplaceDefaults: true})
+	moved := nfs()
+	moved.Port = 8080
+	_, err := naive.Evaluate(context.Background(), testInput(moved))
+	if got := RevisionOf(nil, err); got != naive.Revision() || got == e.Revision() {
+		t.Errorf("revision of a refusal = %q, want %q (err %v)", got, naive.Revision(), err)
+	}
+	broken := t.TempDir()
+	writeFiles(t, broken, map[string]string{"x.rego": "package dittofs.networking.custom.x\nx := \n"})
+	none, err := NewEngine(Options{PolicyDir: broken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = none.Evaluate(context.Background(), testInput(nfs()))
+	if got := RevisionOf(nil, err); got != "" || !errors.Is(err, ErrNoBundle) {
+		t.Errorf("revision without a bundle = %q (err %v)", got, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/dittofs"
 )
 
 // InputAPIVersion versions the policy input; the bundle denies others.
@@ -88,6 +89,27 @@ type Adapter struct {
 	Enabled       bool   `json:"enabled"`
 	Running       bool   `json:"running"`
 	PortDefaulted bool   `json:"portDefaulted"`
+}
+
+// AdaptersFromAPI are the adapters a listing of the DittoFS API gives the
+// policy. The listing has already made ports of 0 the type's default
+// (dittofs.DecodeAdapters), and says so in PortDefaulted.
+func AdaptersFromAPI(list []dittofs.Adapter) []Adapter {
+	out := make([]Adapter, 0, len(list))
+	for _, a := range list {
+		out = append(out, Adapter{Type: a.Type, Port: a.Port, Enabled: a.Enabled, Running: a.Running, PortDefaulted: a.PortDefaulted})
+	}
+	return out
+}
+
+// AdaptersFromStatus are the adapters the operator last recorded in a
+// DittoServer's status: those of the last listing it evaluated.
+func AdaptersFromStatus(server *v1alpha1.DittoServer) []Adapter {
+	out := make([]Adapter, 0, len(server.Status.Adapters))
+	for _, a := range server.Status.Adapters {
+		out = append(out, Adapter{Type: a.Type, Port: a.Port, Enabled: a.Enabled, Running: a.Running, PortDefaulted: a.PortDefaulted})
+	}
+	return out
 }
 
 // BuildInput gathers the policy input of a DittoServer. The spec's defaults

@@ -16,6 +16,9 @@ const (
 	DefaultNameTemplate       = "{instance}-{adapter}"
 	DefaultAdapterServiceType = ServiceType("LoadBalancer")
 	DefaultAPIServiceType     = ServiceType("ClusterIP")
+	// MaxNameLength bounds a DittoServer's name: the StatefulSet, its pods
+	// and the Services are named after it.
+	MaxNameLength = 45
 )
 
 // Service types the operator may create.

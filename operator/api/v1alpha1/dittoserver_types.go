@@ -119,7 +119,7 @@ type DittoServerSpec struct {
 	// NFSPort is no longer supported: adapters are managed through the DittoFS
 	// API. It stays in the schema only so that admission can explain what to do
 	// instead (`dfsctl adapter enable nfs --port <port>`).
-	// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() && oldSelf.value() == self",optionalOldSelf=true,message="spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port <port>'"
+	// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() && oldSelf.value() == self",optionalOldSelf=true,messageExpression=`"spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port %d'".format([self >= 1 && self <= 65535 ? self : 12049])`
 	// +optional
 	NFSPort *int32 `json:"nfsPort,omitempty"`
 
@@ -273,10 +273,12 @@ type AdapterServiceSpec struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 
 	// NameTemplate names each adapter Service; `{instance}` is the
-	// DittoServer's name and `{adapter}` the adapter type.
+	// DittoServer's name and `{adapter}` the adapter type, the only
+	// placeholders.
 	// +kubebuilder:default="{instance}-{adapter}"
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="(oldSelf.hasValue() && oldSelf.value() == self) || !self.replace('{instance}', '').replace('{adapter}', '').matches('[{}]')",optionalOldSelf=true,messageExpression=`"spec.adapterService.nameTemplate \"" + self + "\" uses " + self.replace('{instance}', '').replace('{adapter}', '').find('\\{[^{}]*\\}?|\\}') + ", which is not a placeholder: only {instance} (the DittoServer's name) and {adapter} (the adapter type) are filled in"`
 	// +optional
 	NameTemplate string `json:"nameTemplate,omitempty"`
 
@@ -378,7 +380,9 @@ type DittoServerStatus struct {
 	// +optional
 	Adapters []AdapterStatus `json:"adapters,omitempty"`
 
-	// RunningAdapters summarises the running adapters, e.g. `nfs:12049,smb:1445`.
+	// RunningAdapters summarises the running adapters, e.g.
+	// `nfs:12049,smb:1445`, or `<none>` when the DittoFS API reports none
+	// running; empty until the adapters are first read.
 	// +optional
 	RunningAdapters string `json:"runningAdapters,omitempty"`
 
@@ -391,6 +395,17 @@ type DittoServerStatus struct {
 	// template matches the running adapters.
 	// +optional
 	PendingPorts *PendingPortsStatus `json:"pendingPorts,omitempty"`
+
+	// Reason is why the server is not ready: the reason of the Ready
+	// condition while it is not True, empty when it is.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+
+	// PolicyRevision is the revision of the networking policy bundle that
+	// made the last decision for the adapters, applied or refused (a hash of
+	// its modules and settings, which the operator logs with each reload).
+	// +optional
+	PolicyRevision string `json:"policyRevision,omitempty"`
 
 	// LastPollTime is when a successful adapter poll was last recorded. It is
 	// written when what the poll observed changes, so that a steady state costs
@@ -482,11 +497,14 @@ const (
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ditto;dittofs,categories=dittofs
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.reason`,priority=1
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`,priority=1
 // +kubebuilder:printcolumn:name="Adapters",type=string,JSONPath=`.status.runningAdapters`
 // +kubebuilder:printcolumn:name="Endpoints",type=string,JSONPath=`.status.endpoints`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 45",message="metadata.name must be at most 45 characters: the StatefulSet, its pods and Services are named after it"
+// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() || !self.metadata.name.contains('.')",optionalOldSelf=true,messageExpression=`"metadata.name \"" + self.metadata.name + "\" contains a dot: the Services " + self.metadata.name + "-api, " + self.metadata.name + "-headless and those of the adapters are named after it, and a Service name may not contain dots. Choose a name without dots, such as \"" + self.metadata.name.replace('.', '-') + "\""`
+// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() || self.metadata.name.matches('^[a-z]')",optionalOldSelf=true,messageExpression=`"metadata.name \"" + self.metadata.name + "\" does not start with a letter: the Services " + self.metadata.name + "-api, " + self.metadata.name + "-headless and those of the adapters are named after it, and Kubernetes before 1.36 refuses Service names that do not start with a letter. Start the name with a letter, such as \"fs-" + self.metadata.name + "\""`
 
 // DittoServer runs one DittoFS file server. The operator creates its workload,
 // keeps a least-privilege DittoFS account, and publishes a Service and a

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -71,13 +70,19 @@ func runOperator(args []string) error {
 	}
 	// A new bundle reconciles every DittoServer; the reconciler is set
 	// before the engine starts polling its folder.
-	var reconciler *controller.DittoServerReconciler
-	engine, err := newPolicyEngine(o, func(r networking.ReloadResult) { onPolicyReload(reconciler, r) })
+	reporter := &policyReporter{
+		reader:    mgr.GetAPIReader(),
+		recorder:  mgr.GetEventRecorder("dittofs-operator"),
+		configMap: o.policyConfigMap(),
+		dir:       o.policyDir,
+		log:       ctrl.Log.WithName("policy"),
+	}
+	engine, err := newPolicyEngine(o, reporter.onReload)
 	if err != nil {
 		return err
 	}
 	operator := networking.OperatorInfo{Namespace: o.operatorNamespace, PodLabels: o.podLabels()}
-	reconciler = &controller.DittoServerReconciler{
+	reconciler := &controller.DittoServerReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
 		Scheme:                  mgr.GetScheme(),
@@ -92,8 +97,12 @@ func runOperator(args []string) error {
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DittoServer controller: %w", err)
 	}
+	reporter.reconciler = reconciler
 	if err := mgr.Add(engine); err != nil {
 		return fmt.Errorf("adding the policy engine: %w", err)
+	}
+	if err := mgr.Add(reporter); err != nil {
+		return fmt.Errorf("adding the policy reporter: %w", err)
 	}
 	if err := setupWebhook(mgr, o, engine, operator); err != nil {
 		return err
@@ -170,19 +179,6 @@ func newPolicyEngine(o *options, onReload func(networking.ReloadResult)) (*netwo
 		ctrl.Log.WithName("setup").Error(err, "the networking policy does not load; adapter objects stay as they are until it does")
 	}
 	return engine, nil
-}
-
-// onPolicyReload reports a bundle load and, when a new bundle serves,
-// reconciles every DittoServer with it.
-func onPolicyReload(reconciler *controller.DittoServerReconciler, r networking.ReloadResult) {
-	if r.Err != nil {
-		policyReloads.WithLabelValues("refused").Inc()
-		return // the engine logs the file and line; the previous bundle serves on
-	}
-	policyReloads.WithLabelValues("served").Inc()
-	if reconciler != nil {
-		reconciler.PolicyChanged(context.Background())
-	}
 }
 
 func setupWebhook(mgr ctrl.Manager, o *options, engine networking.Evaluator, operator networking.OperatorInfo) error {
