@@ -106,6 +106,12 @@ CHART_REGISTRY ?= oci://ghcr.io/dittofs/charts
 CHART_PUSH_FLAGS ?=
 
 TEST_TIMEOUT ?= 30m
+
+# The Go modules: the operator's, and those kept apart so that what only
+# tests and tools use stays out of the operator's go.mod.
+GO_MODULES := . e2e bench charts/charttest hack/chart hack/image
+# chartgen is built from its module, and run from the repository's root.
+CHARTGEN := $(BIN_DIR)/chartgen
 GO_TEST_FLAGS ?=
 
 export KUBEBUILDER_ASSETS := $(abspath $(KUBE_ASSETS))
@@ -125,7 +131,7 @@ help: ## Show this help.
 # look around; DITTOFS_URL and DITTOFS_ADMIN_PASSWORD use a real DittoFS.
 .PHONY: demo
 demo: tools ## Show the operator at work on a local control plane: chart, operator, a DittoServer, an adapter toggled.
-	$(GO) build -o $(BIN_DIR)/dittofs-demo ./e2e/demo
+	$(GO) -C e2e build -o $(abspath $(BIN_DIR))/dittofs-demo ./demo
 	$(BIN_DIR)/dittofs-demo
 
 ##@ Development
@@ -135,10 +141,10 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code for the API types.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./operator/api/...
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRD and the operator's RBAC role from markers.
+manifests: $(CONTROLLER_GEN) $(CHARTGEN) ## Generate the CRD and the operator's RBAC role from markers.
 	$(CONTROLLER_GEN) crd paths=./operator/api/... output:crd:dir=$(CRD_DIR)
 	$(CONTROLLER_GEN) rbac:roleName=dittofs-operator paths="./operator/...;./webhooks/..." output:rbac:dir=$(RBAC_DIR)
-	$(GO) run ./hack/chart/chartgen manifests -chart $(CHART_DIR) -crds $(CRD_DIR) -role $(RBAC_DIR)/role.yaml
+	$(CHARTGEN) manifests -chart $(CHART_DIR) -crds $(CRD_DIR) -role $(RBAC_DIR)/role.yaml
 
 .PHONY: verify-generated
 verify-generated: generate manifests chart-docs ## Fail when generated files differ from the committed ones.
@@ -151,9 +157,8 @@ fmt: ## Format the Go code.
 	$(GO) fmt ./...
 
 .PHONY: vet
-vet: ## Run go vet.
-	$(GO) vet ./...
-	cd hack/image && $(GO) vet ./...
+vet: ## Run go vet in every module.
+	@for m in $(GO_MODULES); do echo "go vet ($$m)"; $(GO) -C $$m vet ./... || exit 1; done
 
 .PHONY: check-fmt
 check-fmt: ## Fail when Go files are not gofmt-formatted.
@@ -165,23 +170,45 @@ lint: $(GOLANGCI_LINT) check-fmt vet ## Run golangci-lint, gofmt and go vet.
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: chart-crds
-chart-crds: ## Regenerate the chart's CRD template and RBAC rules from operator/config (manifests does too).
-	$(GO) run ./hack/chart/chartgen manifests -chart $(CHART_DIR) -crds $(CRD_DIR) -role $(RBAC_DIR)/role.yaml
+chart-crds: $(CHARTGEN) ## Regenerate the chart's CRD template and RBAC rules from operator/config (manifests does too).
+	$(CHARTGEN) manifests -chart $(CHART_DIR) -crds $(CRD_DIR) -role $(RBAC_DIR)/role.yaml
 
 .PHONY: chart-docs
-chart-docs: ## Regenerate the values table of the chart's README from values.yaml.
-	$(GO) run ./hack/chart/chartgen docs -chart $(CHART_DIR)
+chart-docs: $(CHARTGEN) ## Regenerate the values table of the chart's README from values.yaml.
+	$(CHARTGEN) docs -chart $(CHART_DIR)
 
 ##@ Test
 
-.PHONY: test
-test: tools check-fmt vet lint-workflows test-chart test-image-tool ## Run every test suite against a real local control plane.
-	$(GO) test -race -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
+# The operator's module runs beside the others (test modules and tools),
+# each one package at a time: as many packages at once as a single
+# `go test ./...` would run on two cores, with the operator's long suite
+# and the end-to-end suites side by side. TEST_PARALLELISM raises both.
+TEST_PARALLELISM ?= 1
+TEST_SIDE_MODULES := e2e charts/charttest bench hack/chart hack/image
 
-# The image builder is a module of its own (hack/image): ./... skips it.
+.PHONY: test
+test: tools check-fmt vet lint-workflows test-chart ## Run every test suite against a real local control plane.
+	@$(MAKE) --no-print-directory -j2 test-operator-module test-side-modules
+
+.PHONY: test-operator-module
+test-operator-module:
+	$(GO) test -race -p $(TEST_PARALLELISM) -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-side-modules
+test-side-modules:
+	@for m in $(TEST_SIDE_MODULES); do \
+		echo "go test ($$m)"; \
+		$(GO) -C $$m test -race -p $(TEST_PARALLELISM) -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./... || exit 1; \
+	done
+
+.PHONY: test-unit
+test-unit: ## Run the unit tests of every module: no control plane, seconds (the edit-test loop).
+	@for m in $(GO_MODULES); do $(GO) -C $$m test -short ./... || exit 1; done
+
+# The image builder is a module of its own (hack/image).
 .PHONY: test-image-tool
 test-image-tool: ## Run the image builder's unit tests.
-	cd hack/image && $(GO) test -count=1 $(GO_TEST_FLAGS) ./...
+	$(GO) -C hack/image test -count=1 $(GO_TEST_FLAGS) ./...
 
 # Without shellcheck and pyflakes, which actionlint would run only where
 # they happen to be installed: the result must not depend on the machine.
@@ -189,13 +216,10 @@ test-image-tool: ## Run the image builder's unit tests.
 lint-workflows: $(ACTIONLINT) ## Check the GitHub workflows with actionlint.
 	$(ACTIONLINT) -shellcheck= -pyflakes=
 
-.PHONY: test-short
-test-short: ## Run only the tests that need no control plane.
-	$(GO) test -short ./...
 
 .PHONY: test-e2e
 test-e2e: $(KUBE_BINARIES) $(ETCD) ## Run only the end-to-end suites: the operator binary and the chart on a local control plane.
-	$(GO) test -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./e2e/...
+	$(GO) -C e2e test -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
 
 # ct runs helm from PATH. The render of every ci values file must be
 # byte-identical twice over and valid for kubeconform; the cert-manager and
@@ -218,9 +242,9 @@ test-chart: yamllint $(HELM) $(CT) $(HELM_UNITTEST) $(KUBECONFORM) $(KUBE_SCHEMA
 			$(KUBECONFORM) -strict -summary -schema-location '$(KUBE_SCHEMAS)/{{.ResourceKind}}{{.KindSuffix}}.json' \
 				-skip Issuer,Certificate,ServiceMonitor $$tmp/a.yaml; \
 		done
-# `make test` runs ./charts/... with every other package.
+# `make test` runs the chart's Go tests with every other module.
 ifeq ($(filter test,$(MAKECMDGOALS)),)
-	$(GO) test -race -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./charts/...
+	$(GO) -C charts/charttest test -race -timeout $(TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
 endif
 
 ##@ Benchmarks
@@ -235,10 +259,15 @@ BENCH_RESULTS := bench/results
 bench: $(KUBE_APISERVER) $(ETCD) build ## Run the micro-benchmarks and the scale run (BENCH_SIZES=50,200,1000); results in bench/results/.
 	@mkdir -p $(BENCH_RESULTS)
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout $(TEST_TIMEOUT) ./operator/networking/ ./operator/controller/ | tee $(BENCH_RESULTS)/micro.txt
-	BENCH_COMMAND='make bench BENCH_SIZES=$(BENCH_SIZES)' $(GO) run ./bench/cmd/scale -sizes $(BENCH_SIZES) \
-		-operator $(BIN_DIR)/dittofs-operator -micro $(BENCH_RESULTS)/micro.txt -out $(BENCH_RESULTS) $(BENCH_FLAGS)
+	BENCH_COMMAND='make bench BENCH_SIZES=$(BENCH_SIZES)' $(GO) -C bench run ./cmd/scale -sizes $(BENCH_SIZES) \
+		-operator $(abspath $(BIN_DIR))/dittofs-operator -micro $(abspath $(BENCH_RESULTS))/micro.txt -out $(abspath $(BENCH_RESULTS)) $(BENCH_FLAGS)
 
 ##@ Build
+
+# Always rebuilt (Go's build cache makes it quick), so it follows its sources.
+.PHONY: $(CHARTGEN)
+$(CHARTGEN):
+	$(GO) -C hack/chart build -o $(abspath $@) ./chartgen
 
 .PHONY: build
 build: ## Build the operator binary into bin/.
@@ -278,8 +307,8 @@ image-push: image ## Push the image to IMAGE (default ghcr.io/dittofs/dittofs-op
 	$(IMAGE_TOOL) push -layout $(IMAGE_LAYOUT) -image $(IMAGE)
 
 .PHONY: chart-package
-chart-package: image ## Package the chart into bin/chart/: appVersion the image tag, the image pinned by digest.
-	$(GO) run ./hack/chart/chartgen package -chart $(CHART_DIR) -out $(CHART_DIST) -image $(IMAGE) \
+chart-package: image $(CHARTGEN) ## Package the chart into bin/chart/: appVersion the image tag, the image pinned by digest.
+	$(CHARTGEN) package -chart $(CHART_DIR) -out $(CHART_DIST) -image $(IMAGE) \
 		-digest $$($(IMAGE_TOOL) digest -layout $(IMAGE_LAYOUT)) -created $(SOURCE_DATE_EPOCH)
 
 .PHONY: chart-push
@@ -372,7 +401,7 @@ $(CT) $(HELM_UNITTEST) &:
 	cd hack/tools/chart && $(GO) build -o $(abspath $(CT)) github.com/helm/chart-testing/v3/ct
 	cd hack/tools/chart && $(GO) build -o $(abspath $(HELM_UNITTEST)) github.com/helm-unittest/helm-unittest/cmd/helm-unittest
 
-$(KUBE_SCHEMAS):
+$(KUBE_SCHEMAS): | $(CHARTGEN)
 	cd hack/tools/kube && $(GO) mod download k8s.io/kubernetes
 	swagger=$$(cd hack/tools/kube && $(GO) list -m -f '{{.Dir}}' k8s.io/kubernetes)/api/openapi-spec/swagger.json; \
-		rm -rf $@.tmp && $(GO) run ./hack/chart/chartgen schemas -swagger "$$swagger" -out $@.tmp && mv $@.tmp $@
+		rm -rf $@.tmp && $(CHARTGEN) schemas -swagger "$$swagger" -out $@.tmp && mv $@.tmp $@

@@ -8,12 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -185,12 +182,10 @@ func storeLegacy(ctx context.Context, server *dittov1.DittoServer, mutate func(s
 
 // storeLegacyIn is storeLegacy on the control plane cp, read through c.
 func storeLegacyIn(ctx context.Context, cp *kubetest.ControlPlane, c client.Client, server *dittov1.DittoServer, mutate func(spec map[string]any)) {
-	etcd := etcdClient(cp)
-	defer func() { Expect(etcd.Close()).To(Succeed()) }()
-	storageKey := etcdKey(ctx, etcd, server)
-	obj := storedObject(ctx, etcd, storageKey)
+	storageKey := etcdKey(ctx, cp, server)
+	obj := storedObject(ctx, cp, storageKey)
 	mutate(obj["spec"].(map[string]any))
-	putObject(ctx, etcd, storageKey, obj)
+	putObject(ctx, cp, storageKey, obj)
 
 	// The API server sees the change through its etcd watch.
 	Eventually(func(g Gomega) {
@@ -205,53 +200,39 @@ func storeLegacyIn(ctx context.Context, cp *kubetest.ControlPlane, c client.Clie
 // been created before the API refused that name, and returns it as the API
 // server serves it.
 func storeCopyNamed(ctx context.Context, cp *kubetest.ControlPlane, c client.Client, server *dittov1.DittoServer, name string) *dittov1.DittoServer {
-	etcd := etcdClient(cp)
-	defer func() { Expect(etcd.Close()).To(Succeed()) }()
-	storageKey := etcdKey(ctx, etcd, server)
-	obj := storedObject(ctx, etcd, storageKey)
+	storageKey := etcdKey(ctx, cp, server)
+	obj := storedObject(ctx, cp, storageKey)
 	meta := obj["metadata"].(map[string]any)
 	meta["name"] = name
 	meta["uid"] = string(uuid.NewUUID())
-	putObject(ctx, etcd, strings.TrimSuffix(storageKey, "/"+server.Name)+"/"+name, obj)
+	putObject(ctx, cp, strings.TrimSuffix(storageKey, "/"+server.Name)+"/"+name, obj)
 	got := &dittov1.DittoServer{}
 	Eventually(func() error { return c.Get(ctx, key(server.Namespace, name), got) }).Should(Succeed())
 	return got
 }
 
-func etcdClient(cp *kubetest.ControlPlane) *clientv3.Client {
-	etcd, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{cp.Env.ControlPlane.Etcd.URL.String()},
-		DialTimeout: 10 * time.Second,
-		Logger:      zap.NewNop(),
-	})
+func storedObject(ctx context.Context, cp *kubetest.ControlPlane, storageKey string) map[string]any {
+	value, err := cp.EtcdGet(ctx, storageKey)
 	Expect(err).NotTo(HaveOccurred())
-	return etcd
-}
-
-func storedObject(ctx context.Context, etcd *clientv3.Client, storageKey string) map[string]any {
-	resp, err := etcd.Get(ctx, storageKey)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(resp.Kvs).To(HaveLen(1))
-	Expect(resp.Kvs[0].Value).To(HavePrefix("{"), "the object is not stored as JSON")
+	Expect(value).To(HavePrefix("{"), "the object is not stored as JSON")
 	var obj map[string]any
-	Expect(json.Unmarshal(resp.Kvs[0].Value, &obj)).To(Succeed())
+	Expect(json.Unmarshal(value, &obj)).To(Succeed())
 	return obj
 }
 
-func putObject(ctx context.Context, etcd *clientv3.Client, storageKey string, obj map[string]any) {
+func putObject(ctx context.Context, cp *kubetest.ControlPlane, storageKey string, obj map[string]any) {
 	data, err := json.Marshal(obj)
 	Expect(err).NotTo(HaveOccurred())
-	_, err = etcd.Put(ctx, storageKey, string(data))
-	Expect(err).NotTo(HaveOccurred())
+	Expect(cp.EtcdPut(ctx, storageKey, data)).To(Succeed())
 }
 
 // etcdKey finds where the API server stores the object, whatever its
 // storage prefix.
-func etcdKey(ctx context.Context, etcd *clientv3.Client, server *dittov1.DittoServer) string {
+func etcdKey(ctx context.Context, cp *kubetest.ControlPlane, server *dittov1.DittoServer) string {
 	suffix := "/dittoservers/" + server.Namespace + "/" + server.Name
-	resp, err := etcd.Get(ctx, "/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	kvs, err := cp.EtcdRange(ctx, "/", true)
 	Expect(err).NotTo(HaveOccurred())
-	for _, kv := range resp.Kvs {
+	for _, kv := range kvs {
 		if strings.HasSuffix(string(kv.Key), suffix) {
 			return string(kv.Key)
 		}

@@ -87,16 +87,25 @@ func reconcileCount() float64 {
 
 // markPodReady plays the kubelet: the pod the StatefulSet controller created
 // is reported running and ready.
+//
+// kube-scheduler writes the status of the pod too (it cannot place it: the
+// pod does not tolerate the node's taint), so the write is retried on a
+// conflict.
 func markPodReady(ctx context.Context, namespace, name string) {
-	pod := &corev1.Pod{}
-	Eventually(func() error { return k8s.Get(ctx, key(namespace, name+"-0"), pod) }).Should(Succeed())
-	now := metav1.Now()
-	pod.Status.Phase = corev1.PodRunning
-	pod.Status.Conditions = []corev1.PodCondition{
-		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-	}
-	Expect(k8s.Status().Update(ctx, pod)).To(Succeed())
+	Eventually(func() error { return k8s.Get(ctx, key(namespace, name+"-0"), &corev1.Pod{}) }).Should(Succeed())
+	Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		pod := &corev1.Pod{}
+		if err := k8s.Get(ctx, key(namespace, name+"-0"), pod); err != nil {
+			return err
+		}
+		now := metav1.Now()
+		pod.Status.Phase = corev1.PodRunning
+		pod.Status.Conditions = []corev1.PodCondition{
+			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		}
+		return k8s.Status().Update(ctx, pod)
+	})).To(Succeed())
 }
 
 // revisions counts the StatefulSet's ControllerRevisions: one per distinct

@@ -76,6 +76,7 @@ func policyEval(namespace, name string) (code int, input, stderr string) {
 	Expect(err).NotTo(HaveOccurred())
 	var out, errOut bytes.Buffer
 	code = policycli.Run([]string{"eval", "--server", name, "-n", namespace, "--kubeconfig", kubeconfig,
+		"--policy-dir", platformPolicyDir,
 		"--operator-namespace", "dittofs-system", "--operator-pod-labels", "app.kubernetes.io/name=dittofs-operator"}, &out, &errOut)
 	var printed struct {
 		Input json.RawMessage `json:"input"`

@@ -72,7 +72,8 @@ var _ = BeforeSuite(func() {
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	policyEngine, err = networking.NewEngine(networking.Options{PolicyDir: platformPolicies()})
+	platformPolicyDir = platformPolicies()
+	policyEngine, err = networking.NewEngine(networking.Options{PolicyDir: platformPolicyDir})
 	Expect(err).NotTo(HaveOccurred())
 	evaluated.Evaluator = policyEngine
 	Expect((&controller.DittoServerReconciler{
@@ -125,6 +126,9 @@ const (
 	tierLabel      = "example.com/tier"
 	tierAnnotation = "example.com/tier"
 )
+
+// platformPolicyDir holds the suite's platform module (see platformPolicies).
+var platformPolicyDir string
 
 // platformPolicies writes the suite's platform module into a folder, as a
 // mounted policy ConfigMap would hold it.
