@@ -109,4 +109,3 @@ func prefixEnd(prefix []byte) []byte {
 	}
 	return []byte{0} // every key
 }
-

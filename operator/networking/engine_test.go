@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,17 +72,27 @@ func TestDecisionMatchesTheSchema(t *testing.T) {
 	}
 }
 
+// TestDecisionIsDeterministic evaluates for real every time (no decision
+// cache), with the adapters listed in a different order each time, as the
+// API may list them: the decision must be the same bytes.
 func TestDecisionIsDeterministic(t *testing.T) {
 	e := newTestEngine(t, Options{})
 	in := testInput(manyAdapters(8)...)
+	in.AdapterService.Overrides = map[string]ServiceOverride{"smb": {Type: "NodePort", Annotations: map[string]string{"b": "2", "a": "1"}}}
 	first, err := json.Marshal(evaluate(t, e, in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 20 {
-		again, _ := json.Marshal(evaluate(t, e, in))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20 {
+		shuffled := in
+		shuffled.Adapters = slices.Clone(in.Adapters)
+		rng.Shuffle(len(shuffled.Adapters), func(a, b int) {
+			shuffled.Adapters[a], shuffled.Adapters[b] = shuffled.Adapters[b], shuffled.Adapters[a]
+		})
+		again, _ := json.Marshal(evaluate(t, e, shuffled))
 		if !bytes.Equal(first, again) {
-			t.Fatalf("decisions differ:\n%s\n%s", first, again)
+			t.Fatalf("evaluation %d, adapters %v: decisions differ:\n%s\n%s", i, shuffled.Adapters, first, again)
 		}
 	}
 }
@@ -549,5 +562,29 @@ func TestRevisionOfADecisionOrARefusal(t *testing.T) {
 	_, err = none.Evaluate(context.Background(), testInput(nfs()))
 	if got := RevisionOf(nil, err); got != "" || !errors.Is(err, ErrNoBundle) {
 		t.Errorf("revision without a bundle = %q (err %v)", got, err)
+	}
+}
+
+// TestListsAreSortedByName: the engine orders lists by name whatever order
+// the bundle emits them in.
+func TestListsAreSortedByName(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	// "Zed" sorts before "a-b" as a type, but its names sort after.
+	d := evaluate(t, e, testInput(Adapter{Type: "Zed", Port: 1, Enabled: true, Running: true}, Adapter{Type: "a-b", Port: 2, Enabled: true, Running: true}))
+	names := func(get func(i int) string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = get(i)
+		}
+		return out
+	}
+	got := [][]string{
+		names(func(i int) string { return d.Services[i].Name }, len(d.Services)),
+		names(func(i int) string { return d.NetworkPolicies[i].Name }, len(d.NetworkPolicies)),
+		names(func(i int) string { return d.ContainerPorts[i].Name }, len(d.ContainerPorts)),
+	}
+	want := [][]string{{"fs1-a-b", "fs1-zed"}, {"fs1-a-b", "fs1-api", "fs1-zed"}, {"a-b", "zed"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("names = %v, want %v", got, want)
 	}
 }

@@ -82,7 +82,6 @@ func (b *bundleFlags) options() networking.Options {
 		PolicyDir:       b.policyDir,
 		DataFiles:       b.dataFiles,
 		ReplaceDefaults: b.replaceDefaults,
-		CacheSize:       -1,
 	}
 }
 
