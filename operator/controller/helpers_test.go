@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/dittofs/dittofstest"
@@ -65,24 +64,15 @@ func operatorWritesSince(namespace string, t time.Time) []kubetest.AuditEvent {
 	return out
 }
 
-// reconcileCount is how many reconciles the DittoServer controller finished.
-func reconcileCount() float64 {
-	families, err := metrics.Registry.Gather()
-	Expect(err).NotTo(HaveOccurred())
-	total := 0.0
-	for _, f := range families {
-		if f.GetName() != "controller_runtime_reconcile_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "controller" && l.GetValue() == "dittoserver" {
-					total += m.GetCounter().GetValue()
-				}
-			}
-		}
+// decidedAnnotation is the value of an annotation of a DittoServer in the
+// policy input of the operator's last decision for it: evidence that a
+// reconcile of this very server ran since the annotation changed.
+func decidedAnnotation(namespace, name, annotation string) string {
+	in, ok := evaluated.lastInput(namespace, name)
+	if !ok {
+		return ""
 	}
-	return total
+	return in.Server.Annotations[annotation]
 }
 
 // markPodReady plays the kubelet: the pod the StatefulSet controller created
