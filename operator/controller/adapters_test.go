@@ -221,7 +221,7 @@ var _ = Describe("Adapters", func() {
 		}
 
 		Expect(api.AcceptConnections()).To(Succeed())
-		Eventually(gone(&corev1.Service{}, "fs1-smb")).WithTimeout(2 * pollInterval).Should(BeTrue(), "the first answer is followed")
+		Eventually(gone(&corev1.Service{}, "fs1-smb")).WithTimeout(2*pollInterval).Should(BeTrue(), "the first answer is followed")
 		Eventually(func(g Gomega) { adaptersReady(g) }).Should(Succeed())
 	})
 
