@@ -57,8 +57,8 @@ func demoCommand(t *testing.T, ctx context.Context, env ...string) (*exec.Cmd, s
 			return
 		}
 		demoBin = filepath.Join(dir, "demo")
-		build := exec.CommandContext(ctx, "go", "build", "-o", demoBin, "./e2e/demo")
-		build.Dir = root
+		build := exec.CommandContext(ctx, "go", "build", "-o", demoBin, "./demo")
+		build.Dir = filepath.Join(root, "e2e") // a module of its own
 		if out, err := build.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("building the demo: %w\n%s", err, out)
 		}
