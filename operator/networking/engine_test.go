@@ -260,7 +260,10 @@ func TestBrokenUpdateKeepsServing(t *testing.T) {
 	if d := evaluate(t, e, testInput(nfs())); len(d.Warnings) != 1 || d.Warnings[0] != "[p] v1" {
 		t.Errorf("warnings = %q", d.Warnings)
 	}
-	time.Sleep(50 * time.Millisecond) // more polls of the same broken content
+	// The folder poller runs on the wall clock (every 10ms here): let it
+	// poll the same broken content a few more times, which must not count
+	// as more refusals.
+	time.Sleep(50 * time.Millisecond)
 
 	configMapDir(t, dir, "3", map[string]string{"p.rego": "package dittofs.networking.custom.p\n\nwarnings contains \"v3\"\n"})
 	waitFor(t, func() bool { return e.LastError() == nil && e.Revision() != goodRevision })
@@ -389,7 +392,7 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not met in 5s")
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // polling for a condition, as Eventually does
 	}
 }
 
@@ -436,6 +439,8 @@ func TestUnreadableDirectoryReportedOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- e.Start(ctx) }()
+	// The folder poller runs on the wall clock: let it find the folder
+	// missing a few times before it appears.
 	time.Sleep(60 * time.Millisecond)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
