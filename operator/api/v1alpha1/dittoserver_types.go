@@ -311,8 +311,9 @@ type AdapterServiceSpec struct {
 	// port closes; the Service still selects the pod but nothing listens
 	// behind it. An adapter that returns, on any port, gets the same Service
 	// back, updated in place; after the period it is deleted. 0s deletes it
-	// at once. At most 24h.
-	// +kubebuilder:default="5m"
+	// at once. At most 24h. The default is written as Go prints durations
+	// (5m0s), so that a client writing the object back changes nothing.
+	// +kubebuilder:default="5m0s"
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('24h')",message="adapterService.retention must be between 0s and 24h"
 	// +optional
 	Retention *metav1.Duration `json:"retention,omitempty"`
