@@ -86,17 +86,23 @@ func reconcileCount() float64 {
 }
 
 // markPodReady plays the kubelet: the pod the StatefulSet controller created
-// is reported running and ready.
+// is reported running and ready. The pod controllers may write the pod in
+// between, so the write is retried on a conflict.
 func markPodReady(ctx context.Context, namespace, name string) {
 	pod := &corev1.Pod{}
 	Eventually(func() error { return k8s.Get(ctx, key(namespace, name+"-0"), pod) }).Should(Succeed())
-	now := metav1.Now()
-	pod.Status.Phase = corev1.PodRunning
-	pod.Status.Conditions = []corev1.PodCondition{
-		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-	}
-	Expect(k8s.Status().Update(ctx, pod)).To(Succeed())
+	Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, key(namespace, name+"-0"), pod); err != nil {
+			return err
+		}
+		now := metav1.Now()
+		pod.Status.Phase = corev1.PodRunning
+		pod.Status.Conditions = []corev1.PodCondition{
+			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		}
+		return k8s.Status().Update(ctx, pod)
+	})).To(Succeed())
 }
 
 // revisions counts the StatefulSet's ControllerRevisions: one per distinct
