@@ -37,8 +37,10 @@ type retainedService struct {
 
 // retainOrDelete keeps the Service of an adapter that no longer has one in
 // the plan, or deletes it when its retention is over or when keeping it
-// would route clients to something else. A kept Service is added to
-// plan.retained.
+// would route clients to something else. The latter holds even while the
+// API cannot be read: a Service forwarding to the control-plane port, or to
+// the port the plan publishes for another adapter, is never kept. A kept
+// Service is added to plan.retained.
 func (r *DittoServerReconciler) retainOrDelete(ctx context.Context, server *dittov1.DittoServer, st *serverState, svc *corev1.Service, plan *adapterPlan) error {
 	adapter := svc.Labels[dittov1.LabelAdapter]
 	retention := server.Spec.RetentionOrDefault()
