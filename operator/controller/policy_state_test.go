@@ -70,13 +70,15 @@ func tableCells(ctx context.Context, namespace string) map[string]map[string]any
 }
 
 // policyEval runs `dittofs-operator policy eval --server` against the test
-// API server, with the operator's namespace and pod labels of the suite.
+// API server, with the operator's policy folder, namespace and pod labels of
+// the suite.
 func policyEval(namespace, name string) (code int, input, stderr string) {
 	kubeconfig, err := plane.KubeconfigFile("platform-engineer", "system:masters")
 	Expect(err).NotTo(HaveOccurred())
 	var out, errOut bytes.Buffer
 	code = policycli.Run([]string{"eval", "--server", name, "-n", namespace, "--kubeconfig", kubeconfig,
-		"--operator-namespace", "dittofs-system", "--operator-pod-labels", "app.kubernetes.io/name=dittofs-operator"}, &out, &errOut)
+		"--operator-namespace", "dittofs-system", "--operator-pod-labels", "app.kubernetes.io/name=dittofs-operator",
+		"--policy-dir", platformPolicyDir}, &out, &errOut)
 	var printed struct {
 		Input json.RawMessage `json:"input"`
 	}

@@ -38,8 +38,11 @@ var (
 	// inputs the operator gave it.
 	policyEngine *networking.Engine
 	evaluated    = &recordingEvaluator{}
-	scheme       = runtime.NewScheme()
-	cancelMgr    context.CancelFunc
+	// platformPolicyDir holds the suite's platform module, as the policy
+	// ConfigMap mounted in the operator's pod would.
+	platformPolicyDir string
+	scheme            = runtime.NewScheme()
+	cancelMgr         context.CancelFunc
 )
 
 func TestController(t *testing.T) {
@@ -72,7 +75,8 @@ var _ = BeforeSuite(func() {
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	policyEngine, err = networking.NewEngine(networking.Options{PolicyDir: platformPolicies()})
+	platformPolicyDir = platformPolicies()
+	policyEngine, err = networking.NewEngine(networking.Options{PolicyDir: platformPolicyDir})
 	Expect(err).NotTo(HaveOccurred())
 	evaluated.Evaluator = policyEngine
 	Expect((&controller.DittoServerReconciler{
