@@ -61,10 +61,13 @@ func (r *DittoServerReconciler) retainOrDelete(ctx context.Context, server *ditt
 	now := r.clock().Now()
 	since, marked := stoppedAt(svc)
 	if !marked {
-		if err := r.markStopped(ctx, svc, now); err != nil {
+		// The annotation keeps whole seconds: the period is counted from
+		// what it says, in this reconcile as in the next ones.
+		since = now.UTC().Truncate(time.Second)
+		if err := r.markStopped(ctx, svc, since); err != nil {
 			return err
 		}
-		until := now.Add(retention)
+		until := since.Add(retention)
 		r.event(server, svc, corev1.EventTypeNormal, "Retained", "Retain",
 			"Keeping %s Service %s until %s (spec.adapterService.retention %s): adapter stopped; "+
 				"if it returns, on any port, it gets the same Service and address back. Its NetworkPolicy is removed: nothing serves port %d meanwhile",
