@@ -95,7 +95,8 @@ func (f *retentionFixture) service(t *testing.T, name string) *corev1.Service {
 func TestStoppedAdapterKeepsItsServiceForTheRetentionPeriod(t *testing.T) {
 	f := newRetentionFixture(t)
 	before := f.service(t, "fs1-smb")
-	start := f.clock.Now()
+	f.clock.Step(300 * time.Millisecond) // the annotation keeps whole seconds
+	start := f.clock.Now().Truncate(time.Second)
 
 	plan := f.plan(t, nfsAdapter(12049), smbAdapter(false, 1445))
 	f.apply(t, plan)
@@ -117,7 +118,7 @@ func TestStoppedAdapterKeepsItsServiceForTheRetentionPeriod(t *testing.T) {
 	// The operator restarts mid-period: its memory is gone, the annotation
 	// is not, and the clock does not start again.
 	f.st = &serverState{applied: appliedMemo{}}
-	f.clock.Step(dittov1.DefaultRetention - time.Second)
+	f.clock.SetTime(start.Add(dittov1.DefaultRetention - time.Second))
 	plan = f.plan(t, nfsAdapter(12049), smbAdapter(false, 1445))
 	f.apply(t, plan)
 	if f.service(t, "fs1-smb") == nil {
