@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dittofs/dittofs-operator/e2e/framework"
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	sim "github.com/dittofs/dittofs-operator/operator/dittofs/dittofstest"
 	"github.com/dittofs/dittofs-operator/operator/networking"
 )
@@ -53,7 +54,11 @@ const policyReload = 10*time.Second + within
 
 var _ = Describe("Platform policies delivered by the chart's ConfigMap", func() {
 	It("change Service annotations without an operator restart; a broken policy is refused and the last good one keeps serving", func(ctx SpecContext) {
-		s := newDittoServer(ctx, sim.Options{})
+		// A stopped adapter's Service goes at once, so that the one created
+		// again below is a new Service.
+		s := newDittoServer(ctx, sim.Options{}, func(server *dittov1.DittoServer) {
+			server.Spec.AdapterService.Retention = &metav1.Duration{}
+		})
 		s.published()
 		pid := operator.Pid()
 		annotations := func(g Gomega, name string) map[string]string {

@@ -46,8 +46,10 @@ decision := {
 # A plan carries the adapter's Service, NetworkPolicy and container port, and
 # what they were made from: name (of the Service and NetworkPolicy),
 # renderedName (the name template filled in, before it was made valid),
-# portName (of the Service and container port) and serviceType. claims are
-# what no other plan may have: the name, the port and the port name.
+# portName (of the Service and container port), serviceType and servicePort
+# (the port its Service publishes and forwards to port). claims are what no
+# other plan may have: the name, the port, the port name and the published
+# port.
 plans := _plans_as_named if _all_as_named else := array.concat(_plans_as_named, _renamed_plans)
 
 # _all_as_named holds when every adapter has a plan of the common kind.
@@ -63,10 +65,11 @@ _plans_as_named := [{
 	"name": name,
 	"portName": type,
 	"serviceType": shape.serviceType,
+	"servicePort": service_port,
 	"service": object.union(shape.service, {
 		"name": name,
 		"adapter": type,
-		"ports": [{"name": type, "port": port, "targetPort": port, "protocol": "TCP"}],
+		"ports": [{"name": type, "port": service_port, "targetPort": port, "protocol": "TCP"}],
 	}),
 	"networkPolicy": {
 		"name": name,
@@ -75,7 +78,7 @@ _plans_as_named := [{
 		"ingress": [{"ports": [{"port": port, "protocol": "TCP"}], "from": shape.from}],
 	},
 	"containerPort": {"name": type, "containerPort": port, "protocol": "TCP"},
-	"claims": [["name", name], ["port", port], ["portName", type]],
+	"claims": [["name", name], ["port", port], ["portName", type], ["servicePort", service_port]],
 } |
 	# The name template, filled in by joining its parts around {adapter}:
 	# OPA's replace builds a string matcher (kilobytes) per call.
@@ -96,6 +99,7 @@ _plans_as_named := [{
 	count(type) <= 15
 	regex.match(`^[a-z](-?[a-z0-9])*$`, type)
 	shape := object.get(shapes, type, default_shape)
+	service_port := object.get({0: port}, shape.servicePort, shape.servicePort)
 ]
 
 # _renamed_plans are the plans of the adapters whose rendered name or type had
@@ -125,10 +129,11 @@ plan(a, rendered, name, port_name) := {
 	"name": name,
 	"portName": port_name,
 	"serviceType": shape.serviceType,
+	"servicePort": service_port,
 	"service": object.union(shape.service, {
 		"name": name,
 		"adapter": a.type,
-		"ports": [{"name": port_name, "port": a.port, "targetPort": a.port, "protocol": "TCP"}],
+		"ports": [{"name": port_name, "port": service_port, "targetPort": a.port, "protocol": "TCP"}],
 	}),
 	"networkPolicy": {
 		"name": name,
@@ -137,9 +142,10 @@ plan(a, rendered, name, port_name) := {
 		"ingress": [{"ports": [{"port": a.port, "protocol": "TCP"}], "from": shape.from}],
 	},
 	"containerPort": {"name": port_name, "containerPort": a.port, "protocol": "TCP"},
-	"claims": [["name", name], ["port", a.port], ["portName", port_name]],
+	"claims": [["name", name], ["port", a.port], ["portName", port_name], ["servicePort", service_port]],
 } if {
 	shape := object.get(_shapes, a.type, _default_shape)
+	service_port := object.get({0: a.port}, shape.servicePort, shape.servicePort)
 }
 
 # _valid_names holds when the rendered Service name is a DNS-1035 label and

@@ -161,11 +161,13 @@ var _ = Describe("The real CRD and the certificate rotation", Ordered, func() {
 		ns := newNamespace(ctx, c, nil)
 		Eventually(func(g Gomega) {
 			bad := sampleServer(ns, "bad")
-			bad.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"iscsi": {}}
+			bad.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{
+				"nfs": {Port: ptr.To[int32](2049)}, "smb": {Port: ptr.To[int32](2049)},
+			}
 			err := c.Create(ctx, bad)
 			g.Expect(err).To(HaveOccurred())
 			g.Expect(err.Error()).To(ContainSubstring(`admission webhook "vdittoserver.dittofs.dittofs.com" denied the request`))
-			g.Expect(err.Error()).To(ContainSubstring("spec.adapterService.overrides[iscsi]"))
+			g.Expect(err.Error()).To(ContainSubstring("spec.adapterService.overrides[smb].port"))
 		}).Should(Succeed())
 		Expect(c.Create(ctx, sampleServer(ns, "good"))).To(Succeed())
 

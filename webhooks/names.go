@@ -5,10 +5,19 @@ import (
 	"strings"
 )
 
-// AdapterTypes are the adapter types DittoFS knows, in order: the only keys
-// spec.adapterService.overrides may use, and the types every adapter Service
-// name template must name uniquely.
+// AdapterTypes are the adapter types a fresh DittoFS server seeds, in order:
+// every adapter Service name template must name them, and the types of
+// spec.adapterService.overrides, validly and uniquely. DittoFS may report
+// others; the operator publishes whatever type it reports.
 var AdapterTypes = []string{"nfs", "smb"}
+
+// adapterTypePattern is what an adapter type may look like: the objects of
+// an adapter carry its type as the value of the dittofs.io/adapter label.
+// The CRD's rule on spec.adapterService.overrides uses the same pattern.
+var adapterTypePattern = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+
+// maxAdapterTypeLength is the length limit of a label value.
+const maxAdapterTypeLength = 63
 
 // maxNameLength is the length limit of a DNS-1035 label (a Service name).
 const maxNameLength = 63

@@ -85,9 +85,22 @@ var _ = Describe("Spec checks", func() {
 		Entry("CIDR source ranges", "fs", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterService.LoadBalancerSourceRanges = []string{"10.0.0.0/8", "2001:db8::/32"}
 		}),
-		Entry("an override for an unknown adapter type", "fs", func(s *dittov1.DittoServer) {
-			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"iscsi": {Type: dittov1.ServiceTypeNodePort}}
-		}, "spec.adapterService.overrides[iscsi]"),
+		Entry("an override for any adapter type DittoFS may report", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{
+				"webdav": {Type: dittov1.ServiceTypeNodePort, Port: ptr.To[int32](80)}, "iscsi": {},
+			}
+		}),
+		Entry("NFS published on 2049", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"nfs": {Port: ptr.To[int32](2049)}}
+		}),
+		Entry("an override publishing the control-plane port", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"nfs": {Port: ptr.To[int32](8080)}}
+		}, "spec.adapterService.overrides[nfs].port"),
+		Entry("two overrides publishing one port", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{
+				"nfs": {Port: ptr.To[int32](2049)}, "smb": {Port: ptr.To[int32](2049)},
+			}
+		}, "spec.adapterService.overrides[smb].port"),
 		Entry("overrides for nfs and smb", "fs", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{
 				"nfs": {Type: dittov1.ServiceTypeNodePort}, "smb": {Type: dittov1.ServiceTypeClusterIP},
@@ -161,7 +174,7 @@ var _ = Describe("Spec checks", func() {
 		server.Spec.AdapterService.NameTemplate = "{instance}"
 		server.Spec.AdapterService.Annotations = map[string]string{"not a key": ""}
 		server.Spec.AdapterService.LoadBalancerSourceRanges = []string{"office"}
-		server.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"iscsi": {}}
+		server.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"nfs": {Port: ptr.To[int32](8080)}}
 		server.Spec.Service.Annotations = map[string]string{"-x": ""}
 		err := k8s.Create(ctx, server)
 		deniedByWebhook(err)
@@ -169,7 +182,7 @@ var _ = Describe("Spec checks", func() {
 			"spec.nfsPort", "spec.smb", "spec.config.adapters", "spec.config.controlplane.host",
 			"spec.adapterPolling.interval", "spec.adapterService.nameTemplate",
 			"spec.adapterService.annotations", "spec.adapterService.loadBalancerSourceRanges[0]",
-			"spec.adapterService.overrides[iscsi]", "spec.service.annotations",
+			"spec.adapterService.overrides[nfs].port", "spec.service.annotations",
 		))
 	})
 })

@@ -95,6 +95,7 @@ func TestDemoRunsToTheEndAndStopsEverything(t *testing.T) {
 		"=== Step 7: Enable smb again on port 2445",
 		"2445/TCP",
 		"nfs:12049,smb:2445",
+		"the same Service, at the same cluster IP",
 		"export KUBECONFIG=",
 		"the operator removed its DittoFS account",
 		"stopped the DittoFS simulator",

@@ -24,6 +24,9 @@ type adapterPlan struct {
 	adapters []networking.Adapter
 	decision *networking.Decision
 	rendered *networking.Rendered
+	// retained are the Services kept for stopped adapters, found while
+	// applying the plan (see adapters_retention.go).
+	retained []retainedService
 }
 
 // containerPorts are the adapter ports the pod should declare.

@@ -21,6 +21,7 @@ func setAdapterStatus(server *dittov1.DittoServer, plan *adapterPlan, services m
 		decided[s.Adapter] = s
 	}
 	warnings, _ := adapterWarnings(plan.decision.Warnings, adapterTypes(plan.adapters))
+	retained := plan.retainedByAdapter()
 	statuses := make([]dittov1.AdapterStatus, 0, len(plan.adapters))
 	var endpoints []string
 	for _, a := range plan.adapters {
@@ -32,10 +33,18 @@ func setAdapterStatus(server *dittov1.DittoServer, plan *adapterPlan, services m
 		// refused, nor one waiting for its predecessor to go.
 		if s, ok := decided[a.Type]; ok && services[a.Type] != nil {
 			st.ServiceName, st.ServiceType = s.Name, s.Type
+			if len(s.Ports) > 0 {
+				st.ServicePort = s.Ports[0].Port
+			}
 			st.Endpoints = serviceEndpoints(services[a.Type])
 			if len(st.Endpoints) > 0 {
 				endpoints = append(endpoints, a.Type+"="+st.Endpoints[0])
 			}
+		} else if k, ok := retained[a.Type]; ok {
+			// Kept for its address; it serves nothing, so it has no endpoints.
+			st.ServiceName, st.ServiceType = k.name, k.serviceType
+			st.RetainedUntil = &metav1.Time{Time: k.until}
+			st.Message = joinMessages(retainedMessage(k), st.Message)
 		}
 		statuses = append(statuses, st)
 	}
@@ -44,6 +53,16 @@ func setAdapterStatus(server *dittov1.DittoServer, plan *adapterPlan, services m
 	server.Status.Adapters = statuses
 	server.Status.RunningAdapters = runningSummary(plan.adapters)
 	server.Status.Endpoints = strings.Join(endpoints, ",")
+}
+
+func joinMessages(msgs ...string) string {
+	var kept []string
+	for _, m := range msgs {
+		if m != "" {
+			kept = append(kept, m)
+		}
+	}
+	return strings.Join(kept, "; ")
 }
 
 // endpointPending stands for the address a load balancer has not assigned
@@ -150,6 +169,9 @@ func setAdaptersReady(server *dittov1.DittoServer, p *pollState, plan *adapterPl
 		}
 		if pending := server.Status.PendingPorts; pending != nil {
 			msg += "; container ports wait for the next pod rollout (spec.adapterPorts.rollout Deferred): " + pendingText(pending)
+		}
+		if len(plan.retained) > 0 {
+			msg += "; " + retainedText(plan.retained)
 		}
 		if _, general := adapterWarnings(plan.decision.Warnings, adapterTypes(plan.adapters)); len(general) > 0 {
 			msg += "; policy warnings: " + strings.Join(general, "; ")

@@ -111,7 +111,10 @@ var _ = Describe("Adapters", func() {
 	})
 
 	It("follows smb being disabled, enabled on another port, and nfs moving", func() {
-		create(func(s *dittov1.DittoServer) { s.Spec.AdapterPorts.Rollout = dittov1.PortRolloutImmediate })
+		create(func(s *dittov1.DittoServer) {
+			s.Spec.AdapterPorts.Rollout = dittov1.PortRolloutImmediate
+			s.Spec.AdapterService.Retention = &metav1.Duration{} // a stopped adapter's Service goes at once
+		})
 		Eventually(func(g Gomega) { adaptersReady(g) }).Should(Succeed())
 		Eventually(func() int { return revisions(ctx, ns) }).Should(BeNumerically(">=", 1))
 
@@ -195,10 +198,18 @@ var _ = Describe("Adapters", func() {
 		}
 		Expect(warnings).To(Equal(1), "one Warning event per outage")
 
-		By("recovering within one interval of the API's return")
+		By("recovering within one interval of the API's return, and starting smb's retention only then")
 		api.SetAdapter("smb", false, 1445)
+		back := time.Now()
 		api.ClearFaults()
-		Eventually(gone(&corev1.Service{}, "fs1-smb")).WithTimeout(pollInterval + 2*time.Second).Should(BeTrue())
+		Eventually(gone(&networkingv1.NetworkPolicy{}, "fs1-smb")).WithTimeout(pollInterval + 2*time.Second).Should(BeTrue())
+		Eventually(func(g Gomega) {
+			var svc corev1.Service
+			g.Expect(k8s.Get(ctx, key(ns, "fs1-smb"), &svc)).To(Succeed())
+			stopped, err := time.Parse(time.RFC3339, svc.Annotations[dittov1.AnnotationStoppedAt])
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(stopped).To(BeTemporally(">=", back.Truncate(time.Second)))
+		}).Should(Succeed())
 		Eventually(func(g Gomega) { adaptersReady(g) }).Should(Succeed())
 		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(ContainElement(HavePrefix("AdaptersRecovered")))
 	})
@@ -226,7 +237,10 @@ var _ = Describe("Adapters", func() {
 	})
 
 	It("removes every adapter object on a successful empty list", func() {
-		create(func(s *dittov1.DittoServer) { s.Spec.AdapterPorts.Rollout = dittov1.PortRolloutImmediate })
+		create(func(s *dittov1.DittoServer) {
+			s.Spec.AdapterPorts.Rollout = dittov1.PortRolloutImmediate
+			s.Spec.AdapterService.Retention = &metav1.Duration{}
+		})
 		Eventually(func(g Gomega) { g.Expect(servicePorts(g, "fs1-smb")).To(Equal([]int32{1445})) }).Should(Succeed())
 		api.RemoveAdapter("nfs")
 		api.RemoveAdapter("smb")

@@ -79,7 +79,38 @@ var _ = Describe("DittoServer schema", func() {
 		Entry("a name too long for the objects derived from it", func(s *dittov1.DittoServer) {
 			s.Name = "a-very-long-dittoserver-name-that-does-not-fit-in-dns"
 		}, "at most 45 characters"),
+		Entry("an override for something that is no adapter type", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"nfs": {}, "nfs v4": {}}
+		}, `spec.adapterService.overrides key "nfs v4" is not an adapter type: adapter types are named as 'dfsctl adapter list' shows them (nfs, smb, webdav, ...)`),
+		Entry("an override published on port 0", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"nfs": {Port: ptr.To[int32](0)}}
+		}, "spec.adapterService.overrides.nfs.port"),
+		Entry("a retention longer than a day", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Retention = &metav1.Duration{Duration: 25 * time.Hour}
+		}, "adapterService.retention must be between 0s and 24h"),
+		Entry("a negative retention", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Retention = &metav1.Duration{Duration: -time.Second}
+		}, "adapterService.retention must be between 0s and 24h"),
 	)
+
+	It("accepts overrides for any adapter type, published ports and retentions", func() {
+		server := sampleServer(ns, "any")
+		server.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{
+			"nfs": {Port: ptr.To[int32](2049)}, "webdav": {Type: dittov1.ServiceTypeNodePort, Port: ptr.To[int32](80)},
+			"SMB_3": {}, "nfs.v4": {},
+		}
+		server.Spec.AdapterService.Retention = &metav1.Duration{}
+		Expect(k8s.Create(ctx, server)).To(Succeed())
+		defaulted := sampleServer(ns, "defaulted")
+		Expect(k8s.Create(ctx, defaulted)).To(Succeed())
+		Expect(k8s.Get(ctx, key(ns, "defaulted"), defaulted)).To(Succeed())
+		Expect(defaulted.Spec.AdapterService.Retention).To(Equal(&metav1.Duration{Duration: dittov1.DefaultRetention}),
+			"the documented default")
+		// A client that writes the object back as Go prints it changes no
+		// default, so the spec's generation stays.
+		updateServer(ctx, ns, "defaulted", func(*dittov1.DittoServer) {})
+		Expect(getServer(ctx, ns, "defaulted").Generation).To(BeEquivalentTo(1), "a defaulted field written back as Go prints it")
+	})
 
 	It("accepts the names and templates it must", func() {
 		for _, name := range []string{"fs1", "a", "fs-one-2"} {

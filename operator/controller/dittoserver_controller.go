@@ -159,6 +159,9 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	if lb.recheckIn > 0 && lb.recheckIn < result.RequeueAfter {
 		result.RequeueAfter = lb.recheckIn
 	}
+	if end := plan.retentionRecheck(r.clock().Now()); end > 0 && end < result.RequeueAfter {
+		result.RequeueAfter = end // a kept Service goes when its period ends
+	}
 	setAdaptersReady(server, &st.poll, plan, applyErr, lb)
 	return result, r.adaptersOutcome(server, st, applyErr)
 }

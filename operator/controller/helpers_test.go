@@ -119,13 +119,16 @@ func updateServer(ctx context.Context, namespace, name string, mutate func(*ditt
 	})).To(Succeed())
 }
 
+// condition returns the server's condition of a type. A condition not set
+// yet reads as one with no status, reason or message, so an assertion inside
+// Eventually fails and retries where a nil would panic and end the spec.
 func condition(server *dittov1.DittoServer, condType string) *metav1.Condition {
 	for i := range server.Status.Conditions {
 		if server.Status.Conditions[i].Type == condType {
 			return &server.Status.Conditions[i]
 		}
 	}
-	return nil
+	return &metav1.Condition{Type: condType}
 }
 
 // syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.

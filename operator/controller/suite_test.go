@@ -38,8 +38,11 @@ var (
 	// inputs the operator gave it.
 	policyEngine *networking.Engine
 	evaluated    = &recordingEvaluator{}
-	scheme       = runtime.NewScheme()
-	cancelMgr    context.CancelFunc
+	// platformPolicyDir holds the suite's platform module, as the policy
+	// ConfigMap mounted in the operator's pod would.
+	platformPolicyDir string
+	scheme            = runtime.NewScheme()
+	cancelMgr         context.CancelFunc
 )
 
 func TestController(t *testing.T) {
@@ -126,9 +129,6 @@ const (
 	tierLabel      = "example.com/tier"
 	tierAnnotation = "example.com/tier"
 )
-
-// platformPolicyDir holds the suite's platform module (see platformPolicies).
-var platformPolicyDir string
 
 // platformPolicies writes the suite's platform module into a folder, as a
 // mounted policy ConfigMap would hold it.

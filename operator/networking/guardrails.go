@@ -76,9 +76,12 @@ var allowedProtocols = map[string]bool{"TCP": true, "UDP": true, "SCTP": true}
 // CheckDecision enforces what a policy may never break, whatever modules it
 // has: valid and unique names, valid ports, protocols, labels and
 // annotations, allowed Service types, bounded object counts, no object that
-// serves or admits a port no running adapter listens on, no two adapters on
-// one port, and no adapter object on the control-plane port. It returns
-// every violation at once (a *multierror.Error of *Violation).
+// targets or admits a port no running adapter listens on, no two adapters on
+// one pod port nor published on one Service port, and no adapter object
+// that publishes, targets or admits the control-plane port. A Service may
+// publish a port other than its adapter's (2049 for NFS on 12049); it must
+// target the adapter's. It returns every violation at once (a
+// *multierror.Error of *Violation).
 func CheckDecision(in Input, d *Decision) error {
 	c := newChecker(in)
 	c.checkCounts(d)
@@ -94,19 +97,30 @@ type checker struct {
 	running map[string]int32 // running adapters by type
 	ports   map[int32]bool   // their ports
 	// claims record, for each pod port an adapter object targets, the
-	// first adapter and field that did, to find two adapters on one port.
-	claims map[int32]portClaim
-	errs   *multierror.Error
+	// first adapter and field that did, to find two adapters on one port;
+	// published does the same for the ports adapter Services publish.
+	claims    map[int32]portClaim
+	published map[publishedPort]portClaim
+	errs      *multierror.Error
 }
 
-// portClaim is an adapter object targeting a pod port.
+// portClaim is an adapter object targeting a pod port, or publishing one.
 type portClaim struct {
 	adapter string
 	field   string
 }
 
+// publishedPort is a port a Service publishes, with its protocol.
+type publishedPort struct {
+	port     int32
+	protocol string
+}
+
 func newChecker(in Input) *checker {
-	c := &checker{in: in, running: map[string]int32{}, ports: map[int32]bool{}, claims: map[int32]portClaim{}}
+	c := &checker{
+		in: in, running: map[string]int32{}, ports: map[int32]bool{},
+		claims: map[int32]portClaim{}, published: map[publishedPort]portClaim{},
+	}
 	for _, a := range in.Adapters {
 		if a.Enabled && a.Running && a.Port > 0 {
 			c.running[a.Type] = a.Port
@@ -240,9 +254,7 @@ func (c *checker) checkServicePorts(path string, s *ServiceDecision) {
 		c.checkNotControlPlane(pp+".port", s.Adapter, p.Port, "published by an adapter Service")
 		c.checkNotControlPlane(pp+".targetPort", s.Adapter, p.TargetPort, "published by an adapter Service")
 		c.claim(pp+".targetPort", s.Adapter, p.TargetPort)
-		if !c.ports[p.Port] {
-			c.fail(RuleServicePort, pp+".port", "%d is not the port of a running adapter", p.Port)
-		}
+		c.claimPublished(pp+".port", s.Adapter, publishedPort{p.Port, p.Protocol})
 		if want, ok := c.running[s.Adapter]; ok && p.TargetPort != want {
 			c.fail(RuleServicePort, pp+".targetPort", "%d is not the port %d of adapter %q", p.TargetPort, want, s.Adapter)
 		}
@@ -269,6 +281,21 @@ func (c *checker) claim(path, adapter string, port int32) {
 	case first.adapter != adapter:
 		c.fail(RulePortCollision, path, "adapter %q port %d collides with adapter %q port %d (%s): a port serves one adapter",
 			adapter, port, first.adapter, port, first.field)
+	}
+}
+
+// claimPublished records that an adapter's Service publishes a port, and
+// refuses a second adapter's Service publishing the same one: clients tell
+// adapters apart by the port of their address, and addresses may be shared
+// (a load balancer IP shared between Services, node ports).
+func (c *checker) claimPublished(path, adapter string, port publishedPort) {
+	first, claimed := c.published[port]
+	switch {
+	case !claimed:
+		c.published[port] = portClaim{adapter: adapter, field: path}
+	case first.adapter != adapter:
+		c.fail(RulePortCollision, path, "adapter %q publishes port %d/%s, as adapter %q does (%s): a published port serves one adapter",
+			adapter, port.port, port.protocol, first.adapter, first.field)
 	}
 }
 

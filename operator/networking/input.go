@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/dittofs"
@@ -68,16 +69,21 @@ type AdapterServiceInput struct {
 	Overrides                map[string]ServiceOverride `json:"overrides"`
 }
 
-// ServiceOverride changes the Service of one adapter type.
+// ServiceOverride changes the Service of one adapter type. Port is the port
+// its Service publishes, 0 for the adapter's own port.
 type ServiceOverride struct {
 	Type        string            `json:"type"`
+	Port        int32             `json:"port"`
 	Annotations map[string]string `json:"annotations"`
 }
 
-// NetworkPolicyInput is spec.networkPolicy with its defaults applied.
+// NetworkPolicyInput is spec.networkPolicy with its defaults applied: From
+// are the peers admitted to the adapters, APIFrom those admitted to the
+// control-plane port besides the operator.
 type NetworkPolicyInput struct {
 	Enabled bool                             `json:"enabled"`
 	From    []networkingv1.NetworkPolicyPeer `json:"from"`
+	APIFrom []networkingv1.NetworkPolicyPeer `json:"apiFrom"`
 }
 
 // Adapter is one adapter as the DittoFS API reports it. Port 0 means the API
@@ -151,17 +157,25 @@ func adapterServiceInput(spec *v1alpha1.DittoServerSpec) AdapterServiceInput {
 		in.LoadBalancerClass = *as.LoadBalancerClass
 	}
 	for adapter, o := range as.Overrides {
-		in.Overrides[adapter] = ServiceOverride{Type: string(o.Type), Annotations: copyMap(o.Annotations)}
+		in.Overrides[adapter] = ServiceOverride{Type: string(o.Type), Port: ptr.Deref(o.Port, 0), Annotations: copyMap(o.Annotations)}
 	}
 	return in
 }
 
 func networkPolicyInput(spec *v1alpha1.DittoServerSpec) NetworkPolicyInput {
-	from := make([]networkingv1.NetworkPolicyPeer, 0, len(spec.NetworkPolicy.From))
-	for i := range spec.NetworkPolicy.From {
-		from = append(from, *spec.NetworkPolicy.From[i].DeepCopy())
+	return NetworkPolicyInput{
+		Enabled: spec.NetworkPoliciesEnabled(),
+		From:    copyPeers(spec.NetworkPolicy.From),
+		APIFrom: copyPeers(spec.NetworkPolicy.APIFrom),
 	}
-	return NetworkPolicyInput{Enabled: spec.NetworkPoliciesEnabled(), From: from}
+}
+
+func copyPeers(peers []networkingv1.NetworkPolicyPeer) []networkingv1.NetworkPolicyPeer {
+	out := make([]networkingv1.NetworkPolicyPeer, 0, len(peers))
+	for i := range peers {
+		out = append(out, *peers[i].DeepCopy())
+	}
+	return out
 }
 
 func sortedAdapters(adapters []Adapter) []Adapter {

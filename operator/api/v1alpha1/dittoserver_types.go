@@ -296,10 +296,27 @@ type AdapterServiceSpec struct {
 	// +optional
 	LoadBalancerSourceRanges []string `json:"loadBalancerSourceRanges,omitempty"`
 
-	// Overrides are per adapter type (`nfs`, `smb`): a different Service type or
-	// extra annotations for that adapter only.
+	// Overrides are keyed by adapter type, as the DittoFS API reports it
+	// (`nfs`, `smb`, `webdav`, ...): a different Service type, published
+	// port or extra annotations for that adapter only.
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 63 && k.matches('^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'))",messageExpression=`"spec.adapterService.overrides key \"" + self.filter(k, size(k) > 63 || !k.matches('^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'))[0] + "\" is not an adapter type: adapter types are named as 'dfsctl adapter list' shows them (nfs, smb, webdav, ...), with at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit"`
 	// +optional
 	Overrides map[string]AdapterServiceOverride `json:"overrides,omitempty"`
+
+	// Retention is how long the Service of an adapter that stopped is kept,
+	// so that an adapter disabled and enabled again (a settings change, an
+	// upgrade) comes back at the same address: its cluster IP, node port and
+	// load-balancer address. Its NetworkPolicy is removed at once, so the
+	// port closes; the Service still selects the pod but nothing listens
+	// behind it. An adapter that returns, on any port, gets the same Service
+	// back, updated in place; after the period it is deleted. 0s deletes it
+	// at once. At most 24h. The default is written as Go prints durations
+	// (5m0s), so that a client writing the object back changes nothing.
+	// +kubebuilder:default="5m0s"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('24h')",message="adapterService.retention must be between 0s and 24h"
+	// +optional
+	Retention *metav1.Duration `json:"retention,omitempty"`
 }
 
 // AdapterServiceOverride changes the Service of one adapter type.
@@ -307,6 +324,17 @@ type AdapterServiceOverride struct {
 	// Type replaces the Service type for this adapter.
 	// +optional
 	Type ServiceType `json:"type,omitempty"`
+
+	// Port the Service publishes for this adapter, such as 2049 for NFS
+	// clients that expect the standard port; the adapter's own port when
+	// absent. The Service forwards it to the adapter's port (targetPort),
+	// and the NetworkPolicy and container port stay on the adapter's port.
+	// It may not be the control-plane port, nor a port another adapter's
+	// Service publishes.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port *int32 `json:"port,omitempty"`
 
 	// Annotations are added to (and win over) the common annotations.
 	// +optional
@@ -345,7 +373,7 @@ type AdapterPortsSpec struct {
 // NetworkPolicySpec sets the NetworkPolicies created for the server.
 type NetworkPolicySpec struct {
 	// Enabled creates a NetworkPolicy per running adapter and a baseline policy
-	// admitting the control-plane port from the operator's namespace only.
+	// admitting the control-plane port from the operator (and apiFrom) only.
 	// +kubebuilder:default=true
 	// +optional
 	Enabled *bool `json:"enabled,omitempty"`
@@ -354,6 +382,14 @@ type NetworkPolicySpec struct {
 	// +listType=atomic
 	// +optional
 	From []networkingv1.NetworkPolicyPeer `json:"from,omitempty"`
+
+	// APIFrom lists the peers admitted to the control-plane API port besides
+	// the operator, such as the namespace where administrators run dfsctl.
+	// `kubectl port-forward svc/<name>-api` needs no peer here: it reaches
+	// the pod through the kubelet, not through the pod network.
+	// +listType=atomic
+	// +optional
+	APIFrom []networkingv1.NetworkPolicyPeer `json:"apiFrom,omitempty"`
 }
 
 // DittoServerStatus is the observed state of a DittoServer.
@@ -449,6 +485,16 @@ type AdapterStatus struct {
 	// ServiceType of the adapter's Service.
 	// +optional
 	ServiceType string `json:"serviceType,omitempty"`
+	// ServicePort is the port the adapter's Service publishes; it forwards
+	// to Port.
+	// +optional
+	ServicePort int32 `json:"servicePort,omitempty"`
+	// RetainedUntil is set while the adapter does not run and its Service
+	// is kept for it (spec.adapterService.retention): the Service keeps its
+	// address but nothing serves it, and it is deleted then unless the
+	// adapter returns.
+	// +optional
+	RetainedUntil *metav1.Time `json:"retainedUntil,omitempty"`
 	// Endpoints through which clients reach the adapter: load-balancer IPs or
 	// host names (`pending` while a LoadBalancer Service has none), node
 	// ports and the cluster IP.
