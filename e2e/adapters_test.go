@@ -16,15 +16,19 @@ import (
 )
 
 var _ = Describe("Adapters changed through the DittoFS API", func() {
-	It("removes smb's Service, NetworkPolicy and Service ports within one interval of `dfsctl adapter disable smb`, and brings them back on the new port", func(ctx SpecContext) {
+	It("closes smb's port within one interval of `dfsctl adapter disable smb`, keeps its Service for its address, and brings it back on the new port", func(ctx SpecContext) {
 		s := newDittoServer(ctx, sim.Options{})
 		s.published()
+		kept := &corev1.Service{}
+		Expect(k8s.Get(ctx, s.key("fs1-smb"), kept)).To(Succeed())
 
 		By("disabling smb through the admin API")
 		Expect(s.admin.Disable(ctx, "smb")).To(Succeed())
 		Eventually(func(g Gomega) {
-			s.gone(g, &corev1.Service{}, "fs1-smb")
 			s.gone(g, &networkingv1.NetworkPolicy{}, "fs1-smb")
+			svc := &corev1.Service{}
+			g.Expect(k8s.Get(ctx, s.key("fs1-smb"), svc)).To(Succeed())
+			g.Expect(svc.Annotations).To(HaveKey(dittov1.AnnotationStoppedAt), "kept for spec.adapterService.retention")
 			g.Expect(s.servicePorts(g, "fs1-headless")).To(ConsistOf(int32(8080), int32(12049)))
 			server := s.adaptersReady(g)
 			g.Expect(server.Status.RunningAdapters).To(Equal("nfs:12049"))
@@ -34,7 +38,7 @@ var _ = Describe("Adapters changed through the DittoFS API", func() {
 			g.Expect(server.Status.PendingPorts).To(Equal(&dittov1.PendingPortsStatus{Remove: []string{"smb:1445/TCP"}}))
 		}).WithTimeout(within).Should(Succeed())
 		Expect(s.servicePorts(Default, "fs1-nfs")).To(Equal([]int32{12049}))
-		Eventually(func() []string { return s.events(ctx) }).Should(ContainElement(HavePrefix("Deleted: Deleted SMB Service fs1-smb: adapter stopped")))
+		Eventually(func() []string { return s.events(ctx) }).Should(ContainElement(HavePrefix("Retained: Keeping SMB Service fs1-smb until")))
 
 		By("enabling smb on port 2445")
 		Expect(s.admin.Enable(ctx, "smb", 2445)).To(Succeed())
@@ -49,6 +53,10 @@ var _ = Describe("Adapters changed through the DittoFS API", func() {
 				Add: []string{"smb:2445/TCP"}, Remove: []string{"smb:1445/TCP"},
 			}))
 		}).WithTimeout(within).Should(Succeed())
+		back := &corev1.Service{}
+		Expect(k8s.Get(ctx, s.key("fs1-smb"), back)).To(Succeed())
+		Expect(back.UID).To(Equal(kept.UID), "the same Service")
+		Expect(back.Spec.ClusterIP).To(Equal(kept.Spec.ClusterIP))
 	})
 
 	It("deletes nothing while the DittoFS API refuses connections for five intervals, and recovers", func(ctx SpecContext) {
@@ -77,7 +85,12 @@ var _ = Describe("Adapters changed through the DittoFS API", func() {
 		back := time.Now()
 		Expect(s.api.AcceptConnections()).To(Succeed())
 		Eventually(func(g Gomega) {
-			s.gone(g, &corev1.Service{}, "fs1-smb")
+			s.gone(g, &networkingv1.NetworkPolicy{}, "fs1-smb")
+			svc := &corev1.Service{}
+			g.Expect(k8s.Get(ctx, s.key("fs1-smb"), svc)).To(Succeed())
+			stopped, err := time.Parse(time.RFC3339, svc.Annotations[dittov1.AnnotationStoppedAt])
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(stopped).To(BeTemporally(">=", back.Truncate(time.Second)), "the retention starts with the first listing after the outage")
 			g.Expect(s.adaptersReady(g).Status.RunningAdapters).To(Equal("nfs:12049"))
 		}).WithTimeout(within).Should(Succeed())
 		Expect(s.api.CountSince(back, sim.RouteListAdapters, dittofs.RoleOperator)).To(BeNumerically(">=", 1))

@@ -25,10 +25,12 @@ var _ = Describe("Admission through the chart's CRD and webhook", func() {
 
 		By("the webhook, reached through the chart's configuration, answers what the CRD cannot check")
 		bad := framework.DittoServerFor(ns, "bad", "http://127.0.0.1:9")
-		bad.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"iscsi": {}}
+		bad.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{
+			"nfs": {Port: ptr.To[int32](2049)}, "smb": {Port: ptr.To[int32](2049)},
+		}
 		err = k8s.Create(ctx, bad)
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(ContainSubstring(`admission webhook "vdittoserver.dittofs.dittofs.com" denied the request`))
-		Expect(err.Error()).To(ContainSubstring("spec.adapterService.overrides[iscsi]"))
+		Expect(err.Error()).To(ContainSubstring("spec.adapterService.overrides[smb].port"))
 	})
 })

@@ -7,7 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	coordinationv1 "k8s.io/api/coordination/v1"
-	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dittofs/dittofs-operator/e2e/framework"
@@ -63,10 +63,10 @@ var _ = Describe("Two operator replicas electing a leader", func() {
 		By("reconciling a change with the new leader")
 		Expect(s.admin.Disable(ctx, "smb")).To(Succeed())
 		Eventually(func(g Gomega) {
-			s.gone(g, &corev1.Service{}, "fs1-smb")
+			s.gone(g, &networkingv1.NetworkPolicy{}, "fs1-smb")
 			g.Expect(s.adaptersReady(g).Status.RunningAdapters).To(Equal("nfs:12049"))
 		}).WithTimeout(within).Should(Succeed())
-		Expect(verbs(s.writes(follower.User, stopped), "delete")).To(ContainElement(ContainSubstring("services " + s.ns + "/fs1-smb")))
+		Expect(verbs(s.writes(follower.User, stopped), "delete")).To(ContainElement(ContainSubstring("networkpolicies " + s.ns + "/fs1-smb")))
 		Expect(s.writes(leader.User, leader.ExitedAt())).To(BeEmpty())
 	})
 })

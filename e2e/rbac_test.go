@@ -4,6 +4,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -41,7 +42,12 @@ var _ = Describe("The chart's namespaced RBAC (rbac.watchNamespaces)", func() {
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
 		}).Should(Succeed())
 		Expect(s.admin.Disable(ctx, "smb")).To(Succeed())
-		Eventually(func(g Gomega) { s.gone(g, &corev1.Service{}, "fs1-smb") }).WithTimeout(within).Should(Succeed())
+		Eventually(func(g Gomega) {
+			s.gone(g, &networkingv1.NetworkPolicy{}, "fs1-smb")
+			svc := &corev1.Service{}
+			g.Expect(k8s.Get(ctx, s.key("fs1-smb"), svc)).To(Succeed())
+			g.Expect(svc.Annotations).To(HaveKey(dittov1.AnnotationStoppedAt), "kept for its retention")
+		}).WithTimeout(within).Should(Succeed())
 		// The suite's AfterEach checks the audit log and the operator's log
 		// for refusals.
 	})

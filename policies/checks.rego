@@ -58,15 +58,17 @@ warnings contains msg if {
 }
 
 # sound holds for the common input: every adapter has a plan of the common
-# kind (named as rendered), no two plans claim the same name, port or port
-# name, none takes the name of the API objects, and no platform package
-# shapes an adapter. The messages of unsound_deny and unsound_warnings are
-# then all empty, and are not looked for.
+# kind (named as rendered), no two plans claim the same name, port, port
+# name or published port, none takes the name of the API objects nor
+# publishes the control-plane port, and no platform package shapes an
+# adapter. The messages of unsound_deny and unsound_warnings are then all
+# empty, and are not looked for.
 sound if {
 	_all_as_named
 	claims := {c | some p in _plans_as_named; some c in p.claims}
-	count(claims) == 3 * count(_plans_as_named)
+	count(claims) == 4 * count(_plans_as_named)
 	not ["name", api_object_name] in claims
+	not ["servicePort", control_plane_port] in claims
 	count(_custom_shaping) == 0
 }
 
@@ -84,6 +86,21 @@ unsound_deny contains msg if {
 	some adapter, types in custom_service_types
 	count(types) > 1
 	msg := sprintf("platform packages force different Service types %v on adapter %q", [sort(types), adapter])
+}
+
+unsound_deny contains msg if {
+	some adapter, ports in custom_service_ports
+	count(ports) > 1
+	msg := sprintf("platform packages force different published ports %v on adapter %q", [sort(ports), adapter])
+}
+
+# A Service may publish a port other than its adapter's (2049 for NFS on
+# 12049), but never the control-plane port: whatever forwards it, clients
+# of that address and port expect the DittoFS API.
+unsound_deny contains msg if {
+	some p in plans
+	p.servicePort == control_plane_port
+	msg := sprintf("adapter %q would publish port %d on its Service, the control-plane port of the DittoFS API (spec.controlPlane.port): publish another port (spec.adapterService.overrides.%s.port)", [p.adapter, p.servicePort, p.adapter])
 }
 
 unsound_warnings contains msg if some msg in unpublished_warnings
@@ -118,6 +135,14 @@ unpublished_deny contains msg if {
 }
 
 unpublished_deny contains msg if {
+	some a in input.adapters
+	a.enabled
+	a.running
+	a.port == control_plane_port
+	msg := sprintf("adapter %q reports port %d, the control-plane port %d of the DittoFS API (spec.controlPlane.port): an adapter Service or NetworkPolicy on it would publish the API, so the adapter gets none; move the adapter to another port with 'dfsctl adapter enable %s --port <port>', or the API with spec.controlPlane.port", [a.type, a.port, control_plane_port, a.type])
+}
+
+unpublished_deny contains msg if {
 	some a in _unnamed
 	msg := sprintf("adapterService.nameTemplate %q gives adapter %q no valid name: a DNS-1035 label needs a letter", [input.adapterService.nameTemplate, a.type])
 }
@@ -129,6 +154,7 @@ _unnamed := [a |
 	a.running
 	a.port >= 1
 	a.port <= 65535
+	a.port != control_plane_port
 	lib.service_name(input.adapterService.nameTemplate, input.server.name, a.type) == ""
 ]
 
@@ -181,6 +207,16 @@ _collisions contains msg if {
 	adapters := sort([p.adapter | some p in _claimants; p.port == port])
 	count(adapters) > 1
 	msg := sprintf("adapters %v all report port %d: a port serves one adapter", [adapters, port])
+}
+
+# Two Services publishing one port: reported when their adapters listen on
+# different ports (the same port is reported above).
+_collisions contains msg if {
+	some port in {p.servicePort | some p in plans}
+	adapters := sort([p.adapter | some p in plans; p.servicePort == port])
+	count(adapters) > 1
+	count({p.port | some p in plans; p.servicePort == port}) > 1
+	msg := sprintf("adapters %v would all publish port %d on their Services: a published port serves one adapter; change spec.adapterService.overrides.<type>.port", [adapters, port])
 }
 
 _collisions contains msg if {

@@ -50,6 +50,28 @@ test_deny_name_of_the_api_objects if {
 	networking.deny == {`adapter "api" would get the name "fs1-api" of the control-plane API Service and NetworkPolicy: change adapterService.nameTemplate`} with input as inp
 }
 
+test_deny_adapter_on_the_control_plane_port if {
+	inp := with_adapters([object.union(nfs, {"port": 8080}), smb])
+	networking.deny == {`adapter "nfs" reports port 8080, the control-plane port 8080 of the DittoFS API (spec.controlPlane.port): an adapter Service or NetworkPolicy on it would publish the API, so the adapter gets none; move the adapter to another port with 'dfsctl adapter enable nfs --port <port>', or the API with spec.controlPlane.port`} with input as inp
+}
+
+test_adapter_on_the_control_plane_port_gets_nothing if {
+	inp := with_adapters([object.union(nfs, {"port": 8080}), smb])
+	d := networking.decision with input as inp
+	[s.name | some s in d.services] == ["fs1-smb"]
+	{[p.name, p.role] | some p in d.networkPolicies} == {["fs1-api", "api"], ["fs1-smb", "adapter"]}
+	[p.containerPort | some p in d.containerPorts] == [1445]
+}
+
+test_control_plane_port_is_the_one_of_the_input if {
+	moved := patched({"controlPlane": {"port": 12049}})
+	deny := networking.deny with input as moved
+	count(deny) == 1
+	some msg in deny
+	contains(msg, `adapter "nfs" reports port 12049, the control-plane port 12049`)
+	count(networking.deny) == 0 with input as with_adapters([object.union(nfs, {"port": 8080, "running": false})])
+}
+
 test_deny_adapters_sharing_a_port if {
 	networking.deny == {`adapters ["nfs", "smb"] all report port 2049: a port serves one adapter`} with input as with_adapters([
 		object.union(nfs, {"port": 2049}),
@@ -115,4 +137,38 @@ test_warn_conflicting_platform_annotations if {
 	custom := {"a": {"service_annotations": {"nfs": {"k": "1"}}}, "b": {"service_annotations": {"nfs": {"k": "2"}}}}
 	networking.warnings == {`platform packages set the annotation "k" of adapter "nfs" to different values ["1", "2"]: the last package by name wins`} with input as base_input
 		with data.dittofs.networking.custom as custom
+}
+
+test_deny_publishing_the_control_plane_port if {
+	inp := patched({"adapterService": {"overrides": {"nfs": {"type": "", "port": 8080, "annotations": {}}}}, "adapters": [nfs, smb]})
+	networking.deny == {`adapter "nfs" would publish port 8080 on its Service, the control-plane port of the DittoFS API (spec.controlPlane.port): publish another port (spec.adapterService.overrides.nfs.port)`} with input as inp
+}
+
+test_deny_platform_publishing_the_control_plane_port if {
+	count(networking.deny) == 1 with input as base_input
+		with data.dittofs.networking.custom as {"p": {"service_port": {"nfs": 8080}}}
+}
+
+test_deny_two_services_publishing_one_port if {
+	inp := patched({"adapterService": {"overrides": {"nfs": {"type": "", "port": 1445, "annotations": {}}}}, "adapters": [nfs, smb]})
+	networking.deny == {`adapters ["nfs", "smb"] would all publish port 1445 on their Services: a published port serves one adapter; change spec.adapterService.overrides.<type>.port`} with input as inp
+}
+
+test_one_message_for_adapters_on_one_port if {
+	networking.deny == {`adapters ["nfs", "smb"] all report port 1445: a port serves one adapter`} with input as with_adapters([object.union(nfs, {"port": 1445}), smb])
+}
+
+test_deny_platform_packages_forcing_different_ports if {
+	networking.deny == {`platform packages force different published ports [2049, 20490] on adapter "nfs"`} with input as base_input
+		with data.dittofs.networking.custom as {"a": {"service_port": {"nfs": 2049}}, "b": {"service_port": {"nfs": 20490}}}
+}
+
+test_a_published_port_may_be_another_adapter_pod_port if {
+	# smb listens on 1445 in the pod; the NFS Service may still publish 1445
+	# on its own address, as long as no other Service publishes it.
+	inp := patched({"adapterService": {"overrides": {
+		"nfs": {"type": "", "port": 1445, "annotations": {}},
+		"smb": {"type": "", "port": 445, "annotations": {}},
+	}}, "adapters": [nfs, smb]})
+	networking.deny == set() with input as inp
 }

@@ -37,15 +37,19 @@ decision := {
 }
 
 # plans hold one entry per published adapter: enabled, running, on a port in
-# 1-65535 and with a valid name. No object may point at a port nobody listens
-# on, so an adapter on port 0 (an unknown type without a default) gets
-# nothing. checks.rego explains every adapter left out.
+# 1-65535 other than the control-plane port, and with a valid name. No object
+# may point at a port nobody listens on, so an adapter on port 0 (an unknown
+# type without a default) gets nothing; and none may publish the DittoFS API,
+# so an adapter reported on the control-plane port gets nothing either.
+# checks.rego explains every adapter left out.
 #
 # A plan carries the adapter's Service, NetworkPolicy and container port, and
 # what they were made from: name (of the Service and NetworkPolicy),
 # renderedName (the name template filled in, before it was made valid),
-# portName (of the Service and container port) and serviceType. claims are
-# what no other plan may have: the name, the port and the port name.
+# portName (of the Service and container port), serviceType and servicePort
+# (the port its Service publishes and forwards to port). claims are what no
+# other plan may have: the name, the port, the port name and the published
+# port.
 plans := _plans_as_named if _all_as_named else := array.concat(_plans_as_named, _renamed_plans)
 
 # _all_as_named holds when every adapter has a plan of the common kind.
@@ -61,10 +65,11 @@ _plans_as_named := [{
 	"name": name,
 	"portName": type,
 	"serviceType": shape.serviceType,
+	"servicePort": service_port,
 	"service": object.union(shape.service, {
 		"name": name,
 		"adapter": type,
-		"ports": [{"name": type, "port": port, "targetPort": port, "protocol": "TCP"}],
+		"ports": [{"name": type, "port": service_port, "targetPort": port, "protocol": "TCP"}],
 	}),
 	"networkPolicy": {
 		"name": name,
@@ -73,25 +78,28 @@ _plans_as_named := [{
 		"ingress": [{"ports": [{"port": port, "protocol": "TCP"}], "from": shape.from}],
 	},
 	"containerPort": {"name": type, "containerPort": port, "protocol": "TCP"},
-	"claims": [["name", name], ["port", port], ["portName", type]],
+	"claims": [["name", name], ["port", port], ["portName", type], ["servicePort", service_port]],
 } |
 	# The name template, filled in by joining its parts around {adapter}:
 	# OPA's replace builds a string matcher (kilobytes) per call.
 	template_parts := split(concat(input.server.name, split(input.adapterService.nameTemplate, "{instance}")), "{adapter}")
 	shapes := _shapes
 	default_shape := _default_shape
+	api_port := control_plane_port
 	some a in input.adapters
 	a.enabled
 	a.running
 	port := a.port
 	port >= 1
 	port <= 65535
+	port != api_port
 	type := a.type
 	name := concat(type, template_parts)
 	regex.match(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`, name)
 	count(type) <= 15
 	regex.match(`^[a-z](-?[a-z0-9])*$`, type)
 	shape := object.get(shapes, type, default_shape)
+	service_port := object.get({0: port}, shape.servicePort, shape.servicePort)
 ]
 
 # _renamed_plans are the plans of the adapters whose rendered name or type had
@@ -103,6 +111,7 @@ _renamed_plans := [plan(a, rendered, name, port_name) |
 	a.running
 	a.port >= 1
 	a.port <= 65535
+	a.port != control_plane_port
 	rendered := lib.render_template(input.adapterService.nameTemplate, input.server.name, a.type)
 	not _valid_names(rendered, a.type)
 	name := lib.dns1035_label(rendered)
@@ -120,10 +129,11 @@ plan(a, rendered, name, port_name) := {
 	"name": name,
 	"portName": port_name,
 	"serviceType": shape.serviceType,
+	"servicePort": service_port,
 	"service": object.union(shape.service, {
 		"name": name,
 		"adapter": a.type,
-		"ports": [{"name": port_name, "port": a.port, "targetPort": a.port, "protocol": "TCP"}],
+		"ports": [{"name": port_name, "port": service_port, "targetPort": a.port, "protocol": "TCP"}],
 	}),
 	"networkPolicy": {
 		"name": name,
@@ -132,9 +142,10 @@ plan(a, rendered, name, port_name) := {
 		"ingress": [{"ports": [{"port": a.port, "protocol": "TCP"}], "from": shape.from}],
 	},
 	"containerPort": {"name": port_name, "containerPort": a.port, "protocol": "TCP"},
-	"claims": [["name", name], ["port", a.port], ["portName", port_name]],
+	"claims": [["name", name], ["port", a.port], ["portName", port_name], ["servicePort", service_port]],
 } if {
 	shape := object.get(_shapes, a.type, _default_shape)
+	service_port := object.get({0: a.port}, shape.servicePort, shape.servicePort)
 }
 
 # _valid_names holds when the rendered Service name is a DNS-1035 label and
@@ -145,6 +156,10 @@ _valid_names(rendered, type) if {
 	count(type) <= 15
 	regex.match(`^[a-z](-?[a-z0-9])*$`, type)
 }
+
+# control_plane_port is the port of the DittoFS REST API, which no adapter
+# object may use (0 when the input lacks it, which the schema forbids).
+control_plane_port := object.get(input, ["controlPlane", "port"], 0)
 
 # api_object_name is the name of the control-plane API Service (owned by the
 # workload) and of the baseline NetworkPolicy guarding it.

@@ -20,7 +20,7 @@ base_input := {
 		"loadBalancerClass": "", "externalTrafficPolicy": "", "loadBalancerSourceRanges": [],
 		"overrides": {},
 	},
-	"networkPolicy": {"enabled": true, "from": []},
+	"networkPolicy": {"enabled": true, "from": [], "apiFrom": []},
 	"adapters": [nfs],
 }
 
@@ -89,9 +89,9 @@ test_decision_lists_follow_the_adapters if {
 test_plans_hold_what_objects_need if {
 	inp := patched({"adapterService": {"overrides": {"smb": {"type": "NodePort", "annotations": {}}}}, "adapters": [nfs, object.union(smb, {"type": "SMB_3", "portDefaulted": true})]})
 	ps := networking.plans with input as inp
-	[[p.adapter, p.port, p.portDefaulted, p.renderedName, p.name, p.portName, p.serviceType] | some p in ps] == [
-		["nfs", 12049, false, "fs1-nfs", "fs1-nfs", "nfs", "LoadBalancer"],
-		["SMB_3", 1445, true, "fs1-SMB_3", "fs1-smb-3", "smb-3", "LoadBalancer"],
+	[[p.adapter, p.port, p.portDefaulted, p.renderedName, p.name, p.portName, p.serviceType, p.servicePort] | some p in ps] == [
+		["nfs", 12049, false, "fs1-nfs", "fs1-nfs", "nfs", "LoadBalancer", 12049],
+		["SMB_3", 1445, true, "fs1-SMB_3", "fs1-smb-3", "smb-3", "LoadBalancer", 1445],
 	]
 	ps[1].service == {
 		"name": "fs1-smb-3", "adapter": "SMB_3", "type": "LoadBalancer", "annotations": {}, "labels": {},
@@ -103,16 +103,17 @@ test_plans_hold_what_objects_need if {
 		"ingress": [{"ports": [{"port": 1445, "protocol": "TCP"}], "from": []}],
 	}
 	ps[1].containerPort == {"name": "smb-3", "containerPort": 1445, "protocol": "TCP"}
-	ps[1].claims == [["name", "fs1-smb-3"], ["port", 1445], ["portName", "smb-3"]]
+	ps[1].claims == [["name", "fs1-smb-3"], ["port", 1445], ["portName", "smb-3"], ["servicePort", 1445]]
 }
 
 # A plan is the same whether it was built inline (valid names) or by plan
 # (names to fix): the two paths must not drift apart.
 test_renamed_plans_are_built_like_the_others if {
-	inp := patched({"adapterService": {"overrides": {"smb": {"type": "NodePort", "annotations": {"o": "1"}}}}, "adapters": [smb]})
+	inp := patched({"adapterService": {"overrides": {"smb": {"type": "NodePort", "port": 445, "annotations": {"o": "1"}}}}, "adapters": [smb]})
 	named := networking.plans[0] with input as inp
 	renamed := networking.plan(smb, "fs1-smb", "fs1-smb", "smb") with input as inp
 	named == renamed
+	named.service.ports == [{"name": "smb", "port": 445, "targetPort": 1445, "protocol": "TCP"}]
 }
 
 test_plans_need_enabled_running_and_a_port if {

@@ -7,6 +7,7 @@
 #   service_annotations[adapter] := {key: value}   annotations on that adapter's Service
 #   service_labels[adapter] := {key: value}        labels on that adapter's Service
 #   service_type[adapter] := "ClusterIP"           Service type forced on that adapter
+#   service_port[adapter] := 2049                  port that adapter's Service publishes
 #   extra_ingress_from[adapter] contains peer      NetworkPolicyPeer admitted to the adapter
 #   api_ingress_from contains peer                 NetworkPolicyPeer admitted to the API port
 #   deny contains msg                              refuses the whole decision
@@ -16,7 +17,8 @@
 # and data.dittofs.networking.lib; deny and warnings may also read the decided
 # objects (data.dittofs.networking.services, network_policies, container_ports).
 # Packages are merged in name order: on the same annotation or label key the
-# last one wins (with a warning); different forced Service types are denied.
+# last one wins (with a warning); different forced Service types or published
+# ports are denied.
 # Messages are prefixed with "[<name>] " to say which package produced them.
 package dittofs.networking
 
@@ -44,6 +46,11 @@ _custom_shaping contains ["service_type", pkg, adapter, x] if {
 	x := data.dittofs.networking.custom[pkg].service_type[adapter]
 }
 
+_custom_shaping contains ["service_port", pkg, adapter, x] if {
+	some pkg, adapter
+	x := data.dittofs.networking.custom[pkg].service_port[adapter]
+}
+
 _custom_shaping contains ["extra_ingress_from", pkg, adapter, x] if {
 	some pkg, adapter
 	some x in data.dittofs.networking.custom[pkg].extra_ingress_from[adapter]
@@ -68,6 +75,11 @@ _merged_by_adapter(entries) := {adapter: object.union_n([x | some [_, a, x] in e
 # custom_service_types holds, per adapter, the Service types packages force.
 custom_service_types := {adapter: {type | some ["service_type", _, a, type] in _custom_shaping; a == adapter} |
 	some ["service_type", _, adapter, _] in _custom_shaping
+}
+
+# custom_service_ports holds, per adapter, the published ports packages force.
+custom_service_ports := {adapter: {port | some ["service_port", _, a, port] in _custom_shaping; a == adapter} |
+	some ["service_port", _, adapter, _] in _custom_shaping
 }
 
 # custom_ingress_from holds, per adapter, the peers packages admit to it.

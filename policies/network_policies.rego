@@ -6,9 +6,11 @@ package dittofs.networking
 # (adapter ""). An adapter's policy, in its plan, admits its port from
 # networkPolicy.from (any source when it is empty).
 #
-# The API policy admits the control-plane port from the operator's namespace
-# only, narrowed to the operator's pods when their labels are known. The
-# apiIngressFrom setting and platform packages may add peers (monitoring).
+# The API policy admits the control-plane port from the operator's namespace,
+# narrowed to the operator's pods when their labels are known, and from the
+# DittoServer's networkPolicy.apiFrom peers (where administrators run
+# dfsctl). The apiIngressFrom setting and platform packages may add peers
+# (monitoring).
 network_policies := array.concat(
 	[{
 		"name": api_object_name,
@@ -26,12 +28,16 @@ network_policies := array.concat(
 
 # api_peers are the operator's pods, then the other peers admitted, sorted.
 api_peers := [operator_peer] if {
+	count(_spec_api_peers) == 0
 	not settings.apiIngressFrom
 	not _any_custom_api_peer
 } else := array.concat([peer], [p | some p in sort(extra); p != peer]) if {
 	peer := operator_peer
-	extra := {p | some p in object.get(settings, "apiIngressFrom", [])} | {p | some p in data.dittofs.networking.custom[_].api_ingress_from}
+	extra := ({p | some p in _spec_api_peers} | {p | some p in object.get(settings, "apiIngressFrom", [])}) | {p | some p in data.dittofs.networking.custom[_].api_ingress_from}
 }
+
+# _spec_api_peers are the DittoServer's spec.networkPolicy.apiFrom.
+_spec_api_peers := object.get(input.networkPolicy, "apiFrom", [])
 
 _any_custom_api_peer if data.dittofs.networking.custom[_].api_ingress_from[_]
 

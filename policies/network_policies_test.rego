@@ -68,3 +68,26 @@ test_no_adapter_policy_without_a_valid_name if {
 	inp := patched({"adapterService": {"nameTemplate": "{adapter}"}, "adapters": [object.union(nfs, {"type": "9"})]})
 	networking.network_policies == [api_policy] with input as inp
 }
+
+test_api_policy_admits_the_spec_api_peers if {
+	admins := {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "storage-admins"}}}
+	operator := api_policy.ingress[0].from[0]
+	p := [q | some q in networking.network_policies; q.role == "api"][0] with input as patched({"networkPolicy": {"apiFrom": [admins]}})
+	p.ingress[0].from == [operator, admins]
+	[q.ingress[0].from | some q in networking.network_policies; q.role == "adapter"] == [[]] with input as patched({"networkPolicy": {"apiFrom": [admins]}})
+}
+
+test_api_peers_merge_the_spec_settings_and_packages if {
+	admins := {"podSelector": {"matchLabels": {"app": "dfsctl"}}}
+	monitoring := {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+	operator := api_policy.ingress[0].from[0]
+	peers := networking.api_peers with input as patched({"networkPolicy": {"apiFrom": [admins, monitoring]}})
+		with data.dittofs.settings as {"apiIngressFrom": [monitoring]}
+	peers == [operator, monitoring, admins]
+}
+
+test_api_peers_read_inputs_without_api_from if {
+	inp := json.remove(base_input, ["networkPolicy/apiFrom"])
+	not inp.networkPolicy.apiFrom
+	networking.api_peers == [api_policy.ingress[0].from[0]] with input as inp
+}

@@ -5,7 +5,9 @@ services := [p.service | some p in plans]
 
 # An adapter's shape is what it gets that does not depend on its port or name:
 # its Service type, the Service fields that follow from the type, annotations
-# and labels, and the peers its NetworkPolicy admits. Adapters that neither
+# and labels, the peers its NetworkPolicy admits, and the port its Service
+# publishes when that is not the adapter's own (servicePort 0 publishes the
+# adapter's port). Adapters that neither
 # the DittoServer's overrides nor platform packages name share one shape,
 # computed once per evaluation.
 _default_shape := {
@@ -19,6 +21,7 @@ _default_shape := {
 		{"type": type, "annotations": annotations, "labels": object.get(s, "serviceLabels", {})},
 	]),
 	"from": input.networkPolicy.from,
+	"servicePort": 0,
 } if {
 	type := input.adapterService.type
 	s := settings
@@ -30,19 +33,21 @@ _default_shape := {
 _shapes := {} if {
 	count(input.adapterService.overrides) == 0
 	count(_custom_shaping) == 0
-} else := {adapter: shape(type, annotations, labels, from) |
+} else := {adapter: shape(type, annotations, labels, from, service_port) |
 	some adapter in _shaped_adapters
 	type := object.get(adapter_service_types, adapter, input.adapterService.type)
 	annotations := object.get(adapter_annotations, adapter, common_annotations)
 	labels := object.get(adapter_labels, adapter, common_labels)
 	from := object.get(extended_peers, adapter, input.networkPolicy.from)
+	service_port := object.get(adapter_service_ports, adapter, 0)
 }
 
 _shaped_adapters := {adapter | some adapter, _ in input.adapterService.overrides} | {adapter | some [_, _, adapter, _] in _custom_shaping}
 
 # shape is the shape of an adapter whose Service has the given type,
-# annotations and labels, and whose NetworkPolicy admits the peers from.
-shape(type, annotations, labels, from) := {
+# annotations and labels and publishes service_port (0: the adapter's port),
+# and whose NetworkPolicy admits the peers from.
+shape(type, annotations, labels, from, service_port) := {
 	"serviceType": type,
 	"service": object.union_n([
 		{"loadBalancerClass": "", "externalTrafficPolicy": "", "loadBalancerSourceRanges": []},
@@ -50,6 +55,7 @@ shape(type, annotations, labels, from) := {
 		{"type": type, "annotations": annotations, "labels": labels},
 	]),
 	"from": from,
+	"servicePort": service_port,
 }
 
 # _type_field_names are the adapterService fields each Service type takes;
@@ -73,6 +79,25 @@ forced_service_types := {adapter: type |
 	some adapter, types in custom_service_types
 	count(types) == 1
 	some type in types
+}
+
+# adapter_service_ports are the per-adapter published ports: a port forced by
+# platform packages when they agree (checks.rego denies disagreements), else
+# the DittoServer's override. Other adapters publish their own port. The
+# Service forwards the published port to the adapter's (targetPort); the
+# NetworkPolicy and container port stay on the adapter's port.
+adapter_service_ports := object.union(override_service_ports, forced_service_ports)
+
+override_service_ports := {adapter: port |
+	some adapter, o in input.adapterService.overrides
+	port := object.get(o, "port", 0)
+	port != 0
+}
+
+forced_service_ports := {adapter: port |
+	some adapter, ports in custom_service_ports
+	count(ports) == 1
+	some port in ports
 }
 
 # Annotations merge, from weakest to strongest: the serviceAnnotations

@@ -113,7 +113,7 @@ test_type_scoped_fields_match_the_shapes if {
 	spec := {"loadBalancerClass": "c", "externalTrafficPolicy": "Local", "loadBalancerSourceRanges": ["10.0.0.0/8"]}
 	every field, types in networking.type_scoped_fields {
 		every type in ["ClusterIP", "NodePort", "LoadBalancer"] {
-			shape := networking.shape(type, {}, {}, []) with input as patched({"adapterService": spec})
+			shape := networking.shape(type, {}, {}, [], 0) with input as patched({"adapterService": spec})
 			passed := shape.service[field] == spec[field]
 			takes := type in types
 			passed == takes
@@ -129,13 +129,61 @@ test_default_shape_is_the_shape_of_the_common_settings if {
 			"type": type, "annotations": {"a": "1"}, "externalTrafficPolicy": "Local",
 			"loadBalancerClass": "c", "loadBalancerSourceRanges": ["10.0.0.0/8"],
 		}})
-		want := networking.shape(type, {"a": "1", "s": "1"}, {"l": "1"}, []) with input as inp
+		want := networking.shape(type, {"a": "1", "s": "1"}, {"l": "1"}, [], 0) with input as inp
 		networking._default_shape == want with input as inp with data.dittofs.settings as settings
 	}
 	inp := patched({"adapterService": {"type": "NodePort", "annotations": {"a": "1"}, "externalTrafficPolicy": "Local"}})
-	shape := networking.shape("NodePort", {"a": "1", "s": "1"}, {"l": "1"}, []) with input as inp
+	shape := networking.shape("NodePort", {"a": "1", "s": "1"}, {"l": "1"}, [], 0) with input as inp
 	shape.service == {
 		"type": "NodePort", "annotations": {"a": "1", "s": "1"}, "labels": {"l": "1"},
 		"loadBalancerClass": "", "externalTrafficPolicy": "Local", "loadBalancerSourceRanges": [],
 	}
+}
+
+# nfs_on_2049 publishes NFS on the port clients expect, 2049, while DittoFS
+# listens on 12049.
+nfs_on_2049 := patched({"adapterService": {"overrides": {"nfs": {"type": "", "port": 2049, "annotations": {}}}}, "adapters": [nfs, smb]})
+
+test_override_port_is_published_and_forwarded_to_the_adapter_port if {
+	d := networking.decision with input as nfs_on_2049
+	[s.ports | some s in d.services] == [
+		[{"name": "nfs", "port": 2049, "targetPort": 12049, "protocol": "TCP"}],
+		[{"name": "smb", "port": 1445, "targetPort": 1445, "protocol": "TCP"}],
+	]
+	[p.ingress[0].ports | some p in d.networkPolicies; p.adapter == "nfs"] == [[{"port": 12049, "protocol": "TCP"}]]
+	d.containerPorts[0] == {"name": "nfs", "containerPort": 12049, "protocol": "TCP"}
+	d.deny == []
+	[p.servicePort | some p in networking.plans] == [2049, 1445] with input as nfs_on_2049
+}
+
+test_adapter_moving_changes_only_the_target_port if {
+	moved := object.union(nfs_on_2049, {"adapters": [object.union(nfs, {"port": 22049}), smb]})
+	networking.services[0].ports == [{"name": "nfs", "port": 2049, "targetPort": 22049, "protocol": "TCP"}] with input as moved
+}
+
+test_override_port_of_zero_publishes_the_adapter_port if {
+	inp := patched({"adapterService": {"overrides": {"nfs": {"type": "NodePort", "port": 0, "annotations": {}}}}})
+	networking.services[0].ports[0].port == 12049 with input as inp
+	networking.services[0].type == "NodePort" with input as inp
+}
+
+test_platform_port_wins_when_packages_agree if {
+	d := networking.decision with input as nfs_on_2049
+		with data.dittofs.networking.custom as {"a": {"service_port": {"nfs": 20490}}, "b": {"service_port": {"nfs": 20490}}}
+	d.services[0].ports[0] == {"name": "nfs", "port": 20490, "targetPort": 12049, "protocol": "TCP"}
+	d.deny == []
+}
+
+test_any_adapter_type_with_an_override if {
+	webdav := {"type": "webdav", "port": 18080, "enabled": true, "running": true, "portDefaulted": false}
+	inp := patched({"adapterService": {"overrides": {"webdav": {"type": "NodePort", "port": 80, "annotations": {"a": "b"}}}}, "adapters": [nfs, webdav]})
+	d := networking.decision with input as inp
+	[[s.name, s.type, s.annotations, s.ports] | some s in d.services] == [
+		["fs1-nfs", "LoadBalancer", {}, [{"name": "nfs", "port": 12049, "targetPort": 12049, "protocol": "TCP"}]],
+		["fs1-webdav", "NodePort", {"a": "b"}, [{"name": "webdav", "port": 80, "targetPort": 18080, "protocol": "TCP"}]],
+	]
+	[p.ingress[0].ports[0].port | some p in d.networkPolicies; p.adapter == "webdav"] == [18080]
+	d.containerPorts[1] == {"name": "webdav", "containerPort": 18080, "protocol": "TCP"}
+	d.deny == []
+	d.warnings == []
 }

@@ -47,7 +47,7 @@ var _ = Describe("The real CRD and the certificate rotation", Ordered, func() {
 		c = newClient(real, nil)
 	})
 
-	DescribeTable("without the webhook, CEL rules still refuse newly set legacy fields",
+	DescribeTable("without the webhook, CEL rules still refuse newly set legacy fields and names that cannot work",
 		func(mutate func(*dittov1.DittoServer), message string) {
 			ns := newNamespace(ctx, c, nil)
 			server := sampleServer(ns, "legacy")
@@ -57,14 +57,47 @@ var _ = Describe("The real CRD and the certificate rotation", Ordered, func() {
 			Expect(err.Error()).To(ContainSubstring(message))
 			Expect(err.Error()).NotTo(ContainSubstring("admission webhook"))
 		},
-		Entry("spec.nfsPort", func(s *dittov1.DittoServer) { s.Spec.NFSPort = ptr.To[int32](2049) },
-			"spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port <port>'"),
+		Entry("spec.nfsPort", func(s *dittov1.DittoServer) { s.Spec.NFSPort = ptr.To[int32](12049) },
+			"spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port 12049'"),
+		Entry("another spec.nfsPort", func(s *dittov1.DittoServer) { s.Spec.NFSPort = ptr.To[int32](2049) },
+			"'dfsctl adapter enable nfs --port 2049'"),
+		Entry("a name with a dot", func(s *dittov1.DittoServer) { s.Name = "fs.one" },
+			`metadata.name "fs.one" contains a dot: the Services fs.one-api, fs.one-headless and those of the adapters are named after it, and a Service name may not contain dots. Choose a name without dots, such as "fs-one"`),
+		Entry("a name starting with a digit", func(s *dittov1.DittoServer) { s.Name = "1fs" },
+			`metadata.name "1fs" does not start with a letter`),
+		Entry("an unknown placeholder", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.NameTemplate = "{instance}-{namespace}-{adapter}"
+		}, `spec.adapterService.nameTemplate "{instance}-{namespace}-{adapter}" uses {namespace}, which is not a placeholder: only {instance} (the DittoServer's name) and {adapter} (the adapter type) are filled in`),
 		Entry("spec.smb", func(s *dittov1.DittoServer) { s.Spec.SMB = rawJSON(map[string]any{"port": 1445}) },
 			"'dfsctl adapter enable smb --port <port>'"),
 		Entry("spec.config.adapters", func(s *dittov1.DittoServer) {
 			s.Spec.Config = configOf(map[string]any{"adapters": map[string]any{}})
 		}, "spec.config.adapters is not supported"),
 	)
+
+	It("keeps objects stored before the name and placeholder rules updatable and deletable", func() {
+		ns := newNamespace(ctx, c, nil)
+		stored := sampleServer(ns, "stored")
+		stored.Finalizers = []string{dittov1.Finalizer}
+		Expect(c.Create(ctx, stored)).To(Succeed())
+		storeLegacyIn(ctx, real, c, stored, func(spec map[string]any) {
+			spec["adapterService"].(map[string]any)["nameTemplate"] = "{instance}-{namespace}-{adapter}"
+			spec["nfsPort"] = 12049
+		})
+		dotted := storeCopyNamed(ctx, real, c, stored, "fs.one")
+
+		for _, server := range []*dittov1.DittoServer{stored, dotted} {
+			server.Labels = map[string]string{"team": "storage"}
+			Expect(c.Update(ctx, server)).To(Succeed(), "an update keeping %s's stored values", server.Name)
+			Expect(c.Delete(ctx, server)).To(Succeed())
+			Expect(c.Get(ctx, key(ns, server.Name), server)).To(Succeed())
+			server.Finalizers = nil
+			Expect(c.Update(ctx, server)).To(Succeed(), "removing %s's finalizer", server.Name)
+			Eventually(func() error {
+				return c.Get(ctx, key(ns, server.Name), &dittov1.DittoServer{})
+			}).Should(Satisfy(apierrors.IsNotFound))
+		}
+	})
 
 	It("writes the certificate, injects its CA and then serves admission over TLS", func() {
 		Expect(c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
@@ -128,13 +161,30 @@ var _ = Describe("The real CRD and the certificate rotation", Ordered, func() {
 		ns := newNamespace(ctx, c, nil)
 		Eventually(func(g Gomega) {
 			bad := sampleServer(ns, "bad")
-			bad.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"iscsi": {}}
+			bad.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{
+				"nfs": {Port: ptr.To[int32](2049)}, "smb": {Port: ptr.To[int32](2049)},
+			}
 			err := c.Create(ctx, bad)
 			g.Expect(err).To(HaveOccurred())
 			g.Expect(err.Error()).To(ContainSubstring(`admission webhook "vdittoserver.dittofs.dittofs.com" denied the request`))
-			g.Expect(err.Error()).To(ContainSubstring("spec.adapterService.overrides[iscsi]"))
+			g.Expect(err.Error()).To(ContainSubstring("spec.adapterService.overrides[smb].port"))
 		}).Should(Succeed())
 		Expect(c.Create(ctx, sampleServer(ns, "good"))).To(Succeed())
+
+		By("naming the fix with the real CRD and the webhook both installed, as a cluster has them")
+		err = c.Create(ctx, sampleServer(ns, "fs.one"))
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring(`Choose a name without dots, such as "fs-one"`))
+		placeholder := sampleServer(ns, "fs3")
+		placeholder.Spec.AdapterService.NameTemplate = "{instance}-{namespace}-{adapter}"
+		err = c.Create(ctx, placeholder)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring("uses {namespace}, which is not a placeholder"))
+		legacy := sampleServer(ns, "legacy")
+		legacy.Spec.NFSPort = ptr.To[int32](12049)
+		err = c.Create(ctx, legacy)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring("'dfsctl adapter enable nfs --port 12049'"))
 	})
 })
 

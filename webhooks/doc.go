@@ -5,9 +5,12 @@
 //
 //   - legacy static adapter fields (spec.nfsPort, spec.smb and an adapters
 //     section in spec.config), with the dfsctl command that replaces them;
-//   - spec checks the CRD schema cannot express (adapter Service names,
-//     annotations, CIDRs, override keys, settings of spec.config the operator
-//     owns, storage that a StatefulSet cannot change);
+//   - checks of what can never work, most also CEL rules of the CRD with the
+//     same message (a name that cannot prefix a Service name on Kubernetes
+//     1.30, an unknown name template placeholder), and spec checks the CRD
+//     schema cannot express (adapter Service names, annotations, CIDRs,
+//     override keys, settings of spec.config the operator owns, storage that
+//     a StatefulSet cannot change);
 //   - the deny and warnings rules of the networking policy bundle, so that a
 //     platform rule fails at `kubectl apply` rather than minutes later in the
 //     controller.

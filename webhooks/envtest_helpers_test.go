@@ -8,18 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -117,7 +115,8 @@ func deniedByWebhook(err error) {
 }
 
 // crdWithoutRepeatedRules writes a copy of the DittoServer CRD without the
-// CEL rules the webhook repeats (legacy fields, polling bounds). The API
+// CEL rules the webhook repeats (legacy fields, polling bounds, the name and
+// the name template's placeholders). The API
 // server runs CEL before validating webhooks, so with the real CRD those
 // requests would never reach the webhook; the real CRD is tested on its own
 // in cel_and_rotation_test.go.
@@ -142,6 +141,14 @@ func crdWithoutRepeatedRules() string {
 		child.XValidations = nil
 		spec.Properties[legacy] = child
 	}
+	adapterService := spec.Properties["adapterService"]
+	template := adapterService.Properties["nameTemplate"]
+	Expect(template.XValidations).To(HaveLen(1), "no placeholder rule on spec.adapterService.nameTemplate to remove: the CRD changed")
+	template.XValidations = nil
+	adapterService.Properties["nameTemplate"] = template
+	spec.Properties["adapterService"] = adapterService
+	Expect(root0.XValidations).NotTo(BeEmpty(), "no rule on metadata.name to remove: the CRD changed")
+	root0.XValidations = nil // every root rule checks metadata.name, as the webhook does
 	root0.Properties["spec"] = spec
 	out, err := yaml.Marshal(crd)
 	Expect(err).NotTo(HaveOccurred())
@@ -170,42 +177,62 @@ func withoutRules(rules apiextensionsv1.ValidationRules) apiextensionsv1.Validat
 // existed: mutate changes its spec. This is the only way to get an object
 // the API no longer accepts, which is what the ratchet must keep updatable.
 func storeLegacy(ctx context.Context, server *dittov1.DittoServer, mutate func(spec map[string]any)) {
-	etcd, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{plane.Env.ControlPlane.Etcd.URL.String()},
-		DialTimeout: 10 * time.Second,
-		Logger:      zap.NewNop(),
-	})
-	Expect(err).NotTo(HaveOccurred())
-	defer func() { Expect(etcd.Close()).To(Succeed()) }()
-	storageKey := etcdKey(ctx, etcd, server)
-	resp, err := etcd.Get(ctx, storageKey)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(resp.Kvs).To(HaveLen(1))
-	Expect(resp.Kvs[0].Value).To(HavePrefix("{"), "the object is not stored as JSON")
-	var obj map[string]any
-	Expect(json.Unmarshal(resp.Kvs[0].Value, &obj)).To(Succeed())
+	storeLegacyIn(ctx, plane, k8s, server, mutate)
+}
+
+// storeLegacyIn is storeLegacy on the control plane cp, read through c.
+func storeLegacyIn(ctx context.Context, cp *kubetest.ControlPlane, c client.Client, server *dittov1.DittoServer, mutate func(spec map[string]any)) {
+	storageKey := etcdKey(ctx, cp, server)
+	obj := storedObject(ctx, cp, storageKey)
 	mutate(obj["spec"].(map[string]any))
-	data, err := json.Marshal(obj)
-	Expect(err).NotTo(HaveOccurred())
-	_, err = etcd.Put(ctx, storageKey, string(data))
-	Expect(err).NotTo(HaveOccurred())
+	putObject(ctx, cp, storageKey, obj)
 
 	// The API server sees the change through its etcd watch.
 	Eventually(func(g Gomega) {
 		got := &dittov1.DittoServer{}
-		g.Expect(k8s.Get(ctx, key(server.Namespace, server.Name), got)).To(Succeed())
+		g.Expect(c.Get(ctx, key(server.Namespace, server.Name), got)).To(Succeed())
 		g.Expect(got.ResourceVersion).NotTo(Equal(server.ResourceVersion))
 		*server = *got
 	}).Should(Succeed())
 }
 
+// storeCopyNamed stores in etcd a copy of server named name, as if it had
+// been created before the API refused that name, and returns it as the API
+// server serves it.
+func storeCopyNamed(ctx context.Context, cp *kubetest.ControlPlane, c client.Client, server *dittov1.DittoServer, name string) *dittov1.DittoServer {
+	storageKey := etcdKey(ctx, cp, server)
+	obj := storedObject(ctx, cp, storageKey)
+	meta := obj["metadata"].(map[string]any)
+	meta["name"] = name
+	meta["uid"] = string(uuid.NewUUID())
+	putObject(ctx, cp, strings.TrimSuffix(storageKey, "/"+server.Name)+"/"+name, obj)
+	got := &dittov1.DittoServer{}
+	Eventually(func() error { return c.Get(ctx, key(server.Namespace, name), got) }).Should(Succeed())
+	return got
+}
+
+func storedObject(ctx context.Context, cp *kubetest.ControlPlane, storageKey string) map[string]any {
+	value, err := cp.EtcdGet(ctx, storageKey)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(value).To(HavePrefix("{"), "the object is not stored as JSON")
+	var obj map[string]any
+	Expect(json.Unmarshal(value, &obj)).To(Succeed())
+	return obj
+}
+
+func putObject(ctx context.Context, cp *kubetest.ControlPlane, storageKey string, obj map[string]any) {
+	data, err := json.Marshal(obj)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(cp.EtcdPut(ctx, storageKey, data)).To(Succeed())
+}
+
 // etcdKey finds where the API server stores the object, whatever its
 // storage prefix.
-func etcdKey(ctx context.Context, etcd *clientv3.Client, server *dittov1.DittoServer) string {
+func etcdKey(ctx context.Context, cp *kubetest.ControlPlane, server *dittov1.DittoServer) string {
 	suffix := "/dittoservers/" + server.Namespace + "/" + server.Name
-	resp, err := etcd.Get(ctx, "/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	kvs, err := cp.EtcdRange(ctx, "/", true)
 	Expect(err).NotTo(HaveOccurred())
-	for _, kv := range resp.Kvs {
+	for _, kv := range kvs {
 		if strings.HasSuffix(string(kv.Key), suffix) {
 			return string(kv.Key)
 		}

@@ -32,8 +32,10 @@ var _ = Describe("Legacy static adapter fields", func() {
 			Expect(causeFields(err)).To(ConsistOf(field))
 			Expect(err.Error()).To(ContainSubstring(guidance))
 		},
-		Entry("spec.nfsPort", func(s *dittov1.DittoServer) { s.Spec.NFSPort = ptr.To[int32](2049) }, "spec.nfsPort",
-			"spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port 2049'"),
+		Entry("spec.nfsPort", func(s *dittov1.DittoServer) { s.Spec.NFSPort = ptr.To[int32](12049) }, "spec.nfsPort",
+			"spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port 12049'"),
+		Entry("another spec.nfsPort", func(s *dittov1.DittoServer) { s.Spec.NFSPort = ptr.To[int32](2049) }, "spec.nfsPort",
+			"'dfsctl adapter enable nfs --port 2049'"),
 		Entry("spec.smb with a port", func(s *dittov1.DittoServer) { s.Spec.SMB = rawJSON(map[string]any{"port": 1445}) }, "spec.smb",
 			"spec.smb is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable smb --port 1445'"),
 		Entry("spec.smb without a port", func(s *dittov1.DittoServer) { s.Spec.SMB = rawJSON(map[string]any{"enabled": true}) }, "spec.smb",

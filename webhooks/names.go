@@ -5,10 +5,19 @@ import (
 	"strings"
 )
 
-// AdapterTypes are the adapter types DittoFS knows, in order: the only keys
-// spec.adapterService.overrides may use, and the types every adapter Service
-// name template must name uniquely.
+// AdapterTypes are the adapter types a fresh DittoFS server seeds, in order:
+// every adapter Service name template must name them, and the types of
+// spec.adapterService.overrides, validly and uniquely. DittoFS may report
+// others; the operator publishes whatever type it reports.
 var AdapterTypes = []string{"nfs", "smb"}
+
+// adapterTypePattern is what an adapter type may look like: the objects of
+// an adapter carry its type as the value of the dittofs.io/adapter label.
+// The CRD's rule on spec.adapterService.overrides uses the same pattern.
+var adapterTypePattern = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+
+// maxAdapterTypeLength is the length limit of a label value.
+const maxAdapterTypeLength = 63
 
 // maxNameLength is the length limit of a DNS-1035 label (a Service name).
 const maxNameLength = 63
@@ -23,6 +32,22 @@ var (
 	notLabelChars = regexp.MustCompile(`[^a-z0-9-]`)
 	beforeLetter  = regexp.MustCompile(`^[^a-z]+`)
 )
+
+// placeholders are what a name template fills in.
+var placeholders = []string{"{instance}", "{adapter}"}
+
+// unknownPlaceholder finds, in template, the first brace that is not part of
+// a known placeholder, with what follows it up to the next closing brace:
+// "{namespace}" in "{instance}-{namespace}-{adapter}". It is "" when there
+// is none.
+func unknownPlaceholder(template string) string {
+	for _, p := range placeholders {
+		template = strings.ReplaceAll(template, p, "")
+	}
+	return strayBrace.FindString(template)
+}
+
+var strayBrace = regexp.MustCompile(`\{[^{}]*\}?|\}`)
 
 // renderTemplate fills an adapter Service name template: {instance} is the
 // DittoServer's name and {adapter} the adapter type (lib.render_template).

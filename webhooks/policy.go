@@ -54,7 +54,7 @@ func (v *Validator) policyOnUpdate(ctx context.Context, oldServer, server *ditto
 	if v.opts.Evaluator == nil {
 		return
 	}
-	adapters := statusAdapters(oldServer)
+	adapters := networking.AdaptersFromStatus(oldServer)
 	if v.sameInput(oldServer, server, adapters) {
 		return // same input, same verdict: nothing this update could break
 	}
@@ -127,18 +127,6 @@ func (v *Validator) namespaceInfo(ctx context.Context, name string) (networking.
 		return networking.NamespaceInfo{}, fmt.Errorf("reading namespace %q for the networking policy: %w", name, err)
 	}
 	return networking.NamespaceInfo{Name: name, Labels: ns.Labels}, nil
-}
-
-// statusAdapters are the adapters the DittoFS API last reported, as the
-// controller gives them to the policy.
-func statusAdapters(server *dittov1.DittoServer) []networking.Adapter {
-	adapters := make([]networking.Adapter, 0, len(server.Status.Adapters))
-	for _, a := range server.Status.Adapters {
-		adapters = append(adapters, networking.Adapter{
-			Type: a.Type, Port: a.Port, Enabled: a.Enabled, Running: a.Running, PortDefaulted: a.PortDefaulted,
-		})
-	}
-	return adapters
 }
 
 func denials(msgs []string) field.ErrorList {

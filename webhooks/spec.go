@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -33,25 +34,33 @@ func specChecks(server *dittov1.DittoServer, config map[string]any) (field.Error
 	errs, warnings := nameTemplateChecks(server)
 	errs = append(errs, intervalChecks(server, spec.Child("adapterPolling", "interval"))...)
 	errs = append(errs, apivalidation.ValidateAnnotations(server.Spec.Service.Annotations, spec.Child("service", "annotations"))...)
-	errs = append(errs, adapterServiceChecks(&server.Spec.AdapterService, spec.Child("adapterService"))...)
+	errs = append(errs, adapterServiceChecks(&server.Spec, spec.Child("adapterService"))...)
 	errs = append(errs, ownedConfigChecks(config, spec.Child("config"))...)
 	return errs, warnings
 }
 
-// nameTemplateChecks render the adapter Service name of every adapter type
-// as the policy bundle does and refuse templates that give an adapter no
-// name, a name cut to fit, the name of another adapter or that of the
-// control-plane API Service.
+// nameTemplateChecks refuse a template with an unknown placeholder, then
+// render the adapter Service name of every adapter type as the policy
+// bundle does and refuse templates that give an adapter no name, a name cut
+// to fit, the name of another adapter or that of the control-plane API
+// Service.
 func nameTemplateChecks(server *dittov1.DittoServer) (field.ErrorList, []string) {
+	path := field.NewPath("spec", "adapterService", "nameTemplate")
+	template := server.Spec.NameTemplateOrDefault()
+	if unknown := unknownPlaceholder(template); unknown != "" {
+		// The words of the CRD's CEL rule. What the template renders to
+		// is beside the point until the placeholder is fixed.
+		return field.ErrorList{field.Invalid(path, template, fmt.Sprintf(
+			"spec.adapterService.nameTemplate %q uses %s, which is not a placeholder: "+
+				"only {instance} (the DittoServer's name) and {adapter} (the adapter type) are filled in", template, unknown))}, nil
+	}
 	if server.Name == "" {
 		return nil, nil // a generated name is not known yet
 	}
-	path := field.NewPath("spec", "adapterService", "nameTemplate")
-	template := server.Spec.NameTemplateOrDefault()
 	var errs field.ErrorList
 	var warnings []string
 	byName := map[string][]string{}
-	for _, adapter := range AdapterTypes {
+	for _, adapter := range namedAdapterTypes(server) {
 		err, warning := checkServiceName(path, template, server.Name, adapter)
 		if err != nil {
 			errs = append(errs, err)
@@ -64,6 +73,23 @@ func nameTemplateChecks(server *dittov1.DittoServer) (field.ErrorList, []string)
 		byName[name] = append(byName[name], adapter)
 	}
 	return append(errs, duplicateNames(path, template, byName)...), warnings
+}
+
+// namedAdapterTypes are the types a name template is checked against: the
+// seeded ones and those the overrides name, when they are types at all.
+func namedAdapterTypes(server *dittov1.DittoServer) []string {
+	types := slices.Clone(AdapterTypes)
+	for key := range server.Spec.AdapterService.Overrides {
+		if !slices.Contains(types, key) && validAdapterType(key) {
+			types = append(types, key)
+		}
+	}
+	slices.Sort(types)
+	return types
+}
+
+func validAdapterType(t string) bool {
+	return len(t) <= maxAdapterTypeLength && adapterTypePattern.MatchString(t)
 }
 
 func checkServiceName(path *field.Path, template, instance, adapter string) (*field.Error, string) {
@@ -121,8 +147,10 @@ func intervalChecks(server *dittov1.DittoServer, path *field.Path) field.ErrorLi
 	return nil
 }
 
-func adapterServiceChecks(as *dittov1.AdapterServiceSpec, path *field.Path) field.ErrorList {
+func adapterServiceChecks(spec *dittov1.DittoServerSpec, path *field.Path) field.ErrorList {
+	as := &spec.AdapterService
 	errs := apivalidation.ValidateAnnotations(as.Annotations, path.Child("annotations"))
+	errs = append(errs, retentionChecks(as.Retention, path.Child("retention"))...)
 	for i, cidr := range as.LoadBalancerSourceRanges {
 		// The same rule as the Service field the value is copied to.
 		errs = append(errs, validation.IsValidCIDRForLegacyField(
@@ -133,14 +161,52 @@ func adapterServiceChecks(as *dittov1.AdapterServiceSpec, path *field.Path) fiel
 		keys = append(keys, key)
 	}
 	sort.Strings(keys)
+	publishers := map[int32]string{}
 	for _, key := range keys {
 		p := path.Child("overrides").Key(key)
-		if !slices.Contains(AdapterTypes, key) {
-			errs = append(errs, field.NotSupported(p, key, AdapterTypes))
+		if !validAdapterType(key) {
+			// The words of the CRD's rule.
+			errs = append(errs, field.Invalid(p, key, fmt.Sprintf(
+				"spec.adapterService.overrides key %q is not an adapter type: adapter types are named as 'dfsctl adapter list' shows them "+
+					"(nfs, smb, webdav, ...), with at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit", key)))
 		}
 		errs = append(errs, apivalidation.ValidateAnnotations(as.Overrides[key].Annotations, p.Child("annotations"))...)
+		errs = append(errs, publishedPortChecks(spec, key, as.Overrides[key].Port, publishers, p.Child("port"))...)
 	}
 	return errs
+}
+
+// publishedPortChecks refuse an override that publishes the control-plane
+// port, or a port another override publishes: each adapter Service of a
+// server publishes a port of its own. publishers records, by port, the
+// first adapter type publishing it.
+func publishedPortChecks(spec *dittov1.DittoServerSpec, adapter string, port *int32, publishers map[int32]string, path *field.Path) field.ErrorList {
+	if port == nil {
+		return nil
+	}
+	if *port == spec.APIPort() {
+		return field.ErrorList{field.Invalid(path, *port, fmt.Sprintf(
+			"is the control-plane port of the DittoFS API (spec.controlPlane.port), which no adapter Service publishes: choose another port for adapter %q",
+			adapter))}
+	}
+	if first, taken := publishers[*port]; taken {
+		return field.ErrorList{field.Invalid(path, *port, fmt.Sprintf(
+			"adapter %q publishes it already (spec.adapterService.overrides[%s].port): each adapter Service publishes a port of its own", first, first))}
+	}
+	publishers[*port] = adapter
+	return nil
+}
+
+// retentionChecks repeat the CRD's bounds on the retention, for API servers
+// that do not run its CEL rule.
+func retentionChecks(retention *metav1.Duration, path *field.Path) field.ErrorList {
+	if retention == nil {
+		return nil
+	}
+	if d := retention.Duration; d < 0 || d > dittov1.MaxRetention {
+		return field.ErrorList{field.Invalid(path, d.String(), fmt.Sprintf("must be between 0s and %s", dittov1.MaxRetention))}
+	}
+	return nil
 }
 
 // ownedConfigChecks refuse settings of spec.config the operator writes

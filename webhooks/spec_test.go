@@ -40,6 +40,11 @@ var _ = Describe("Spec checks", func() {
 			deniedByWebhook(err)
 			Expect(causeFields(err)).To(ConsistOf(fields))
 		},
+		Entry("a name with a dot", "fs.one", func(*dittov1.DittoServer) {}, "metadata.name"),
+		Entry("a name starting with a digit", "1fs", func(*dittov1.DittoServer) {}, "metadata.name"),
+		Entry("an unknown name template placeholder", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.NameTemplate = "{instance}-{namespace}-{adapter}"
+		}, "spec.adapterService.nameTemplate"),
 		Entry("a name template without {adapter}", "fs", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterService.NameTemplate = "{instance}-share"
 		}, "spec.adapterService.nameTemplate"),
@@ -80,9 +85,22 @@ var _ = Describe("Spec checks", func() {
 		Entry("CIDR source ranges", "fs", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterService.LoadBalancerSourceRanges = []string{"10.0.0.0/8", "2001:db8::/32"}
 		}),
-		Entry("an override for an unknown adapter type", "fs", func(s *dittov1.DittoServer) {
-			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"iscsi": {Type: dittov1.ServiceTypeNodePort}}
-		}, "spec.adapterService.overrides[iscsi]"),
+		Entry("an override for any adapter type DittoFS may report", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{
+				"webdav": {Type: dittov1.ServiceTypeNodePort, Port: ptr.To[int32](80)}, "iscsi": {},
+			}
+		}),
+		Entry("NFS published on 2049", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"nfs": {Port: ptr.To[int32](2049)}}
+		}),
+		Entry("an override publishing the control-plane port", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"nfs": {Port: ptr.To[int32](8080)}}
+		}, "spec.adapterService.overrides[nfs].port"),
+		Entry("two overrides publishing one port", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{
+				"nfs": {Port: ptr.To[int32](2049)}, "smb": {Port: ptr.To[int32](2049)},
+			}
+		}, "spec.adapterService.overrides[smb].port"),
 		Entry("overrides for nfs and smb", "fs", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{
 				"nfs": {Type: dittov1.ServiceTypeNodePort}, "smb": {Type: dittov1.ServiceTypeClusterIP},
@@ -97,6 +115,25 @@ var _ = Describe("Spec checks", func() {
 		Entry("settings of spec.config the operator leaves alone", "fs", func(s *dittov1.DittoServer) {
 			s.Spec.Config = configOf(map[string]any{"logging": map[string]any{"level": "DEBUG"}, "cache": map[string]any{"size": "2Gi"}})
 		}),
+	)
+
+	DescribeTable("refuse what can never work, naming the fix, when the webhook answers",
+		func(name string, mutate func(*dittov1.DittoServer), message string) {
+			server := sampleServer(ns, name)
+			mutate(server)
+			err := k8s.Create(ctx, server)
+			deniedByWebhook(err)
+			Expect(err.Error()).To(ContainSubstring(message))
+		},
+		Entry("a name with a dot", "fs.one", func(*dittov1.DittoServer) {},
+			`metadata.name "fs.one" contains a dot: the Services fs.one-api, fs.one-headless and those of the adapters are named after it, and a Service name may not contain dots. Choose a name without dots, such as "fs-one"`),
+		Entry("a name starting with a digit", "1fs", func(*dittov1.DittoServer) {},
+			`Start the name with a letter, such as "fs-1fs"`),
+		Entry("an unknown placeholder", "fs", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.NameTemplate = "{instance}-{namespace}-{adapter}"
+		}, `spec.adapterService.nameTemplate "{instance}-{namespace}-{adapter}" uses {namespace}, which is not a placeholder: only {instance} (the DittoServer's name) and {adapter} (the adapter type) are filled in`),
+		Entry("spec.nfsPort", "fs", func(s *dittov1.DittoServer) { s.Spec.NFSPort = ptr.To[int32](12049) },
+			"Remove the field and run 'dfsctl adapter enable nfs --port 12049'"),
 	)
 
 	It("warns when a Service name had to be made a valid label", func() {
@@ -137,7 +174,7 @@ var _ = Describe("Spec checks", func() {
 		server.Spec.AdapterService.NameTemplate = "{instance}"
 		server.Spec.AdapterService.Annotations = map[string]string{"not a key": ""}
 		server.Spec.AdapterService.LoadBalancerSourceRanges = []string{"office"}
-		server.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"iscsi": {}}
+		server.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"nfs": {Port: ptr.To[int32](8080)}}
 		server.Spec.Service.Annotations = map[string]string{"-x": ""}
 		err := k8s.Create(ctx, server)
 		deniedByWebhook(err)
@@ -145,7 +182,7 @@ var _ = Describe("Spec checks", func() {
 			"spec.nfsPort", "spec.smb", "spec.config.adapters", "spec.config.controlplane.host",
 			"spec.adapterPolling.interval", "spec.adapterService.nameTemplate",
 			"spec.adapterService.annotations", "spec.adapterService.loadBalancerSourceRanges[0]",
-			"spec.adapterService.overrides[iscsi]", "spec.service.annotations",
+			"spec.adapterService.overrides[nfs].port", "spec.service.annotations",
 		))
 	})
 })

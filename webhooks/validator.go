@@ -75,6 +75,7 @@ func (v *Validator) ValidateDelete(context.Context, *dittov1.DittoServer) (admis
 // objectChecks are every check of one object on its own.
 func objectChecks(server *dittov1.DittoServer) (field.ErrorList, []string) {
 	config, errs := configSettings(server)
+	errs = append(errs, serverNameChecks(server)...)
 	errs = append(errs, legacyChecks(server, config)...)
 	specErrs, warnings := specChecks(server, config)
 	return append(errs, specErrs...), warnings

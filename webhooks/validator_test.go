@@ -103,7 +103,7 @@ func TestMetadataOnlyUpdatePasses(t *testing.T) {
 	old := testServer()
 	old.Finalizers = []string{dittov1.Finalizer}
 	old.Spec.NFSPort = ptr.To[int32](2049)
-	old.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"iscsi": {}}
+	old.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"nfs v4": {}}
 	old.Spec.AdapterService.NameTemplate = "{instance}"
 	old.Spec.Config = configOf(t, map[string]any{"controlplane": map[string]any{"port": 9000}})
 	old.Status.Adapters = []dittov1.AdapterStatus{{Type: "nfs", Port: 12049, Enabled: true, Running: true}}
@@ -145,7 +145,7 @@ func TestSpecChecks(t *testing.T) {
 		}, []string{"spec.adapterService.nameTemplate", "spec.adapterService.nameTemplate"}},
 		{"template of just {adapter}", func(s *dittov1.DittoServer) { s.Spec.AdapterService.NameTemplate = "{adapter}" }, nil},
 		{"interval too short", func(s *dittov1.DittoServer) {
-			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 2 * time.Second}
+			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 500 * time.Millisecond}
 		}, []string{"spec.adapterPolling.interval"}},
 		{"interval too long", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 2 * time.Hour}
@@ -168,9 +168,24 @@ func TestSpecChecks(t *testing.T) {
 		{"good CIDRs", func(s *dittov1.DittoServer) {
 			s.Spec.AdapterService.LoadBalancerSourceRanges = []string{"10.0.0.0/8", "2001:db8::/32"}
 		}, nil},
-		{"unknown override", func(s *dittov1.DittoServer) {
-			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"iscsi": {}, "smb": {}}
-		}, []string{"spec.adapterService.overrides[iscsi]"}},
+		{"an override key that is no adapter type", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"nfs/4": {}, "smb": {}, strings.Repeat("a", 64): {}}
+		}, []string{"spec.adapterService.overrides[nfs/4]", "spec.adapterService.overrides[" + strings.Repeat("a", 64) + "]"}},
+		{"overrides for any adapter type", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"webdav": {Port: ptr.To[int32](80)}, "nfs.v4": {}, "SMB_3": {}}
+		}, nil},
+		{"published ports", func(s *dittov1.DittoServer) {
+			s.Spec.ControlPlane.Port = 9000
+			s.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{
+				"nfs": {Port: ptr.To[int32](2049)}, "smb": {Port: ptr.To[int32](9000)}, "webdav": {Port: ptr.To[int32](2049)},
+			}
+		}, []string{"spec.adapterService.overrides[smb].port", "spec.adapterService.overrides[webdav].port"}},
+		{"retention out of bounds", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Retention = &metav1.Duration{Duration: 25 * time.Hour}
+		}, []string{"spec.adapterService.retention"}},
+		{"retention in bounds", func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Retention = &metav1.Duration{}
+		}, nil},
 		{"owned settings in spec.config", func(s *dittov1.DittoServer) {
 			s.Spec.Config = configOf(t, map[string]any{
 				"controlplane": map[string]any{"port": 9000, "host": "127.0.0.1"},
@@ -245,14 +260,14 @@ func TestEveryProblemAtOnce(t *testing.T) {
 	server.Spec.SMB = rawJSON(t, map[string]any{})
 	server.Spec.Config = configOf(t, map[string]any{"adapters": map[string]any{}, "database": map[string]any{}})
 	server.Spec.AdapterService.NameTemplate = "{instance}"
-	server.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"iscsi": {}}
+	server.Spec.AdapterService.Overrides = map[string]dittov1.AdapterServiceOverride{"nfs v4": {}}
 	server.Spec.AdapterService.LoadBalancerSourceRanges = []string{"nope"}
-	server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: time.Second}
+	server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: 500 * time.Millisecond}
 	_, err := v.ValidateCreate(context.Background(), server)
 	got := causes(t, err)
 	for _, want := range []string{
 		"spec.nfsPort", "spec.smb", "spec.config.adapters", "spec.config.database",
-		"spec.adapterService.nameTemplate", "spec.adapterService.overrides[iscsi]",
+		"spec.adapterService.nameTemplate", "spec.adapterService.overrides[nfs v4]",
 		"spec.adapterService.loadBalancerSourceRanges[0]", "spec.adapterPolling.interval", "spec",
 	} {
 		if !slices.Contains(got, want) {

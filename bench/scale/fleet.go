@@ -112,6 +112,11 @@ func desiredServer(m *member, secretName string, interval time.Duration) *dittov
 		Spec: dittov1.DittoServerSpec{
 			Storage:        dittov1.StorageSpec{MetadataSize: resource.MustParse("1Gi")},
 			AdapterPolling: dittov1.AdapterPollingSpec{Interval: &metav1.Duration{Duration: interval}},
+			// No load-balancer controller runs beside the fleet: NodePort
+			// Services measure the operator without a pending load balancer.
+			// The wave measures how soon a stopped adapter's objects go: its
+			// Service goes with its NetworkPolicy, not a retention later.
+			AdapterService: dittov1.AdapterServiceSpec{Type: dittov1.ServiceTypeNodePort, Retention: &metav1.Duration{}},
 			Identity: dittov1.IdentitySpec{Admin: dittov1.AdminSpec{
 				PasswordSecretRef: &corev1.SecretKeySelector{
 					LocalObjectReference: corev1.LocalObjectReference{Name: secretName}, Key: "password",

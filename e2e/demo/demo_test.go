@@ -57,8 +57,8 @@ func demoCommand(t *testing.T, ctx context.Context, env ...string) (*exec.Cmd, s
 			return
 		}
 		demoBin = filepath.Join(dir, "demo")
-		build := exec.CommandContext(ctx, "go", "build", "-o", demoBin, "./e2e/demo")
-		build.Dir = root
+		build := exec.CommandContext(ctx, "go", "build", "-o", demoBin, "./demo")
+		build.Dir = filepath.Join(root, "e2e") // a module of its own
 		if out, err := build.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("building the demo: %w\n%s", err, out)
 		}
@@ -95,6 +95,7 @@ func TestDemoRunsToTheEndAndStopsEverything(t *testing.T) {
 		"=== Step 7: Enable smb again on port 2445",
 		"2445/TCP",
 		"nfs:12049,smb:2445",
+		"the same Service, at the same cluster IP",
 		"export KUBECONFIG=",
 		"the operator removed its DittoFS account",
 		"stopped the DittoFS simulator",

@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -208,18 +209,24 @@ func (d *demo) toggleAdapter(ctx context.Context) error {
 	d.title("Disable %s through the DittoFS admin API", adapter.Type)
 	d.printf("    $ dfsctl adapter disable %s        # PUT /api/v1/adapters/%s {\"enabled\": false}\n", adapter.Type, adapter.Type)
 	start := time.Now()
+	var kept corev1.Service
+	if err := d.env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: service}, &kept); err != nil {
+		return err
+	}
 	if err := d.admin.Disable(ctx, adapter.Type); err != nil {
 		return err
 	}
-	err = d.waitFor(ctx, time.Minute, "the "+service+" Service to go", func() (bool, error) {
-		err := d.env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: service}, &corev1.Service{})
+	err = d.waitFor(ctx, time.Minute, "the "+service+" NetworkPolicy to go", func() (bool, error) {
+		err := d.env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: service}, &networkingv1.NetworkPolicy{})
 		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
 	})
 	if err != nil {
 		return err
 	}
-	d.printf("    the Service and NetworkPolicy %s are gone after %s (the operator polls every %s)\n",
+	d.printf("    the NetworkPolicy %s is gone after %s (the operator polls every %s): the port is closed\n",
 		service, time.Since(start).Round(100*time.Millisecond), framework.PollInterval)
+	d.printf("    the Service %s (cluster IP %s) is kept for spec.adapterService.retention (%s by default), so that clients find it at the same address if %s returns\n",
+		service, kept.Spec.ClusterIP, dittov1.DefaultRetention, adapter.Type)
 	if err := d.show(ctx, false, "services", "networkpolicies"); err != nil {
 		return err
 	}
@@ -241,7 +248,15 @@ func (d *demo) toggleAdapter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.printf("    %s is back on port %d after %s\n", service, port, time.Since(start).Round(100*time.Millisecond))
+	var back corev1.Service
+	if err := d.env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: service}, &back); err != nil {
+		return err
+	}
+	same := "the same Service, at the same cluster IP " + back.Spec.ClusterIP
+	if back.UID != kept.UID {
+		same = "a new Service"
+	}
+	d.printf("    %s is back on port %d after %s: %s\n", service, port, time.Since(start).Round(100*time.Millisecond), same)
 	return d.show(ctx, false, "services", "networkpolicies")
 }
 

@@ -37,7 +37,7 @@ type Chart struct {
 	manifest   string
 }
 
-// LoadChart loads the chart at dir for a release in namespace. kubeconfig
+// LoadChart loads the chart at dir (a folder or an archive) for a release in namespace. kubeconfig
 // reaches the cluster as the user Helm acts as; kubeToolsDir is the tool
 // module (hack/tools/kube) the local kube-apiserver is built from.
 func LoadChart(dir, release, namespace, kubeconfig, kubeToolsDir, cacheDir string) (*Chart, error) {
@@ -153,6 +153,26 @@ func (c *Chart) Uninstall() error {
 	return nil
 }
 
+// Reload reads the release as it is deployed now, for example after a
+// `helm upgrade` run outside the framework: the operator processes started
+// afterwards run the arguments of that revision.
+func (c *Chart) Reload() error {
+	cfg, err := c.helm()
+	if err != nil {
+		return err
+	}
+	rel, err := action.NewGet(cfg).Run(c.Release)
+	if err != nil {
+		return fmt.Errorf("helm get %s: %w", c.Release, err)
+	}
+	c.chart = rel.Chart
+	c.remember(rel, rel.Config)
+	return nil
+}
+
+// Version is the version of the chart of the installed revision.
+func (c *Chart) Version() string { return c.chart.Metadata.Version }
+
 func (c *Chart) remember(rel *release.Release, values map[string]any) {
 	c.manifest, c.values = rel.Manifest, values
 }
@@ -202,6 +222,18 @@ func (c *Chart) WebhookConfigurationName() (string, error) {
 		Metadata struct{ Name string } `json:"metadata"`
 	}
 	if err := c.object("ValidatingWebhookConfiguration", &obj); err != nil {
+		return "", err
+	}
+	return obj.Metadata.Name, nil
+}
+
+// PolicyConfigMapName is the ConfigMap of the platform policies (the only
+// ConfigMap of the release), which the operator mounts as its policy folder.
+func (c *Chart) PolicyConfigMapName() (string, error) {
+	var obj struct {
+		Metadata struct{ Name string } `json:"metadata"`
+	}
+	if err := c.object("ConfigMap", &obj); err != nil {
 		return "", err
 	}
 	return obj.Metadata.Name, nil

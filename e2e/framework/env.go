@@ -55,6 +55,9 @@ type Options struct {
 	OperatorBinary string
 	// Progress receives a line for each step of the start-up; nil discards.
 	Progress io.Writer
+	// Chart is the chart to install: a folder or a packaged archive (.tgz).
+	// Empty installs the repository's charts/dittofs-operator.
+	Chart string
 }
 
 // Env is a local cluster with the chart installed, ready to run operator
@@ -78,6 +81,7 @@ type Env struct {
 	Root, Dir string
 
 	operatorBinary string
+	chartPath      string
 	progress       io.Writer
 
 	mu        sync.Mutex
@@ -108,7 +112,10 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	env = &Env{Root: root, Dir: dir, progress: opts.Progress, operatorBinary: opts.OperatorBinary}
+	env = &Env{Root: root, Dir: dir, progress: opts.Progress, operatorBinary: opts.OperatorBinary, chartPath: opts.Chart}
+	if env.chartPath == "" {
+		env.chartPath = filepath.Join(root, "charts", "dittofs-operator")
+	}
 	if env.progress == nil {
 		env.progress = io.Discard
 	}
@@ -139,21 +146,21 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 
 // setUp starts the control plane and installs the chart.
 func (e *Env) setUp(ctx context.Context) error {
-	e.logf("starting kube-apiserver, etcd and kube-controller-manager")
+	e.logf("starting kube-apiserver, etcd, kube-controller-manager and a load-balancer controller")
 	// The chart installs the CRD: the control plane starts without it.
 	noCRDs := filepath.Join(e.Dir, "no-crds")
 	if err := os.MkdirAll(noCRDs, 0o755); err != nil {
 		return err
 	}
 	var err error
-	e.Plane, err = kubetest.Start(kubetest.Options{ControllerManager: true, Audit: true, CRDDirectoryPaths: []string{noCRDs}})
+	e.Plane, err = kubetest.Start(kubetest.Options{ControllerManager: true, Audit: true, Neighbours: true, CRDDirectoryPaths: []string{noCRDs}})
 	if err != nil {
 		return err
 	}
 	if err := e.connect(); err != nil {
 		return err
 	}
-	e.logf("installing the chart %s into %s with the Helm SDK", ReleaseName, ReleaseNamespace)
+	e.logf("installing the chart %s (%s) into %s with the Helm SDK", ReleaseName, e.chartPath, ReleaseNamespace)
 	if e.Proxy, err = NewServiceProxy("127.0.0.1:0"); err != nil {
 		return err
 	}
@@ -161,7 +168,7 @@ func (e *Env) setUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.Chart, err = LoadChart(filepath.Join(e.Root, "charts", "dittofs-operator"), ReleaseName, ReleaseNamespace,
+	e.Chart, err = LoadChart(e.chartPath, ReleaseName, ReleaseNamespace,
 		helmConfig, filepath.Join(e.Root, "hack", "tools", "kube"), filepath.Join(e.Dir, "helm-cache"))
 	if err != nil {
 		return err

@@ -58,9 +58,14 @@ func CreateDittoServer(ctx context.Context, c client.Client, server *dittov1.Dit
 	return nil
 }
 
-// CreateNamespace creates a namespace named after prefix.
+// CreateNamespace creates a namespace named after prefix, whose
+// LoadBalancer Services a cloud's load-balancer controller serves (see
+// kubetest's neighbours).
 func CreateNamespace(ctx context.Context, c client.Client, prefix string) (string, error) {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		GenerateName: prefix + "-",
+		Labels:       map[string]string{kubetest.LabelLoadBalancer: kubetest.LoadBalancerCloud},
+	}}
 	if err := c.Create(ctx, ns); err != nil {
 		return "", fmt.Errorf("creating a namespace: %w", err)
 	}

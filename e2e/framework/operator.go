@@ -24,6 +24,8 @@ type OperatorOptions struct {
 	// Args are added after the chart's arguments and LocalFlags, e.g.
 	// --leader-elect for replicas that elect a leader.
 	Args []string
+	// Binary is the operator binary to run; empty runs the Env's.
+	Binary string
 }
 
 // Operator is one operator process, standing for one pod of the chart's
@@ -160,7 +162,11 @@ func (e *Env) StartOperator(opts OperatorOptions) (*Operator, error) {
 		op.stopVolumes()
 		return nil, err
 	}
-	op.cmd = exec.Command(e.operatorBinary, op.Args...)
+	binary := e.operatorBinary
+	if opts.Binary != "" {
+		binary = opts.Binary
+	}
+	op.cmd = exec.Command(binary, op.Args...)
 	op.cmd.Env = append(append(environWithout("KUBECONFIG"), podEnv...), "KUBECONFIG="+kubeconfig)
 	op.cmd.Stdout, op.cmd.Stderr = op.logFile, op.logFile
 	// The process dies with the test or demo that started it, even if that

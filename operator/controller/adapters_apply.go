@@ -39,7 +39,7 @@ func (r *DittoServerReconciler) applyAdapterObjects(ctx context.Context, server 
 		}
 		services[desired.Labels[dittov1.LabelAdapter]] = svc
 	}
-	errs = multierror.Append(errs, r.deleteStaleServices(ctx, server, keep, plan))
+	errs = multierror.Append(errs, r.deleteStaleServices(ctx, server, st, keep, plan))
 	errs = multierror.Append(errs, r.applyNetworkPolicies(ctx, server, plan))
 	managedObjects.WithLabelValues(server.Namespace, server.Name, "Service").Set(float64(len(services)))
 	return services, errs.ErrorOrNil()
@@ -75,6 +75,8 @@ func (r *DittoServerReconciler) applyAdapterService(ctx context.Context, server 
 		r.noteChange(server, created, "Created", "Create", "Created %s Service %s on port %s",
 			adapterWord(adapter), key.Name, desiredServicePorts(desired))
 		return created, nil
+	case changed && isRetained(live):
+		r.reportReturn(server, live, desired)
 	case changed:
 		r.noteChange(server, live, "Updated", "Update", "Updated %s Service %s: %s",
 			adapterWord(adapter), key.Name, serviceChange(live, desired))
@@ -104,7 +106,7 @@ func (r *DittoServerReconciler) prepareServiceUpdate(ctx context.Context, server
 			return r.recreateService(ctx, server, live, "its loadBalancerClass cannot change in place")
 		case classForeign:
 			withoutLoadBalancerClass(desired)
-			r.warnOnce(server, st, classTopic, "LoadBalancerClassConflict", fmt.Sprintf(
+			r.warnOnce(server, st, classTopic, live, "LoadBalancerClassConflict", fmt.Sprintf(
 				"Service %s has loadBalancerClass %q, set by another controller or a mutating webhook, not %q as the spec asks; "+
 					"the operator does not recreate a Service over a value it did not set: delete the Service to have it created again",
 				live.Name, ptr.Deref(live.Spec.LoadBalancerClass, ""), desiredLoadBalancerClass(desired)))
@@ -215,8 +217,9 @@ func portSet(s *corev1ac.ServiceApplyConfiguration) map[portKey]bool {
 }
 
 // deleteStaleServices deletes the adapter Services of server the plan no
-// longer has: the adapter stopped, or the Service was renamed.
-func (r *DittoServerReconciler) deleteStaleServices(ctx context.Context, server *dittov1.DittoServer, keep map[string]bool, plan *adapterPlan) error {
+// longer has: a renamed Service at once, that of a stopped adapter when its
+// retention allows (see retainOrDelete).
+func (r *DittoServerReconciler) deleteStaleServices(ctx context.Context, server *dittov1.DittoServer, st *serverState, keep map[string]bool, plan *adapterPlan) error {
 	var list corev1.ServiceList
 	if err := r.List(ctx, &list, ownedListOptions(server)...); err != nil {
 		return fmt.Errorf("listing adapter Services: %w", err)
@@ -228,11 +231,15 @@ func (r *DittoServerReconciler) deleteStaleServices(ctx context.Context, server 
 			!svc.DeletionTimestamp.IsZero() {
 			continue
 		}
+		adapter := svc.Labels[dittov1.LabelAdapter]
+		if !published(adapter, plan) {
+			errs = multierror.Append(errs, r.retainOrDelete(ctx, server, st, svc, plan))
+			continue
+		}
 		if err := r.Delete(ctx, svc, client.Preconditions{UID: &svc.UID}); client.IgnoreNotFound(err) != nil {
 			errs = multierror.Append(errs, fmt.Errorf("deleting Service %s: %w", svc.Name, err))
 			continue
 		}
-		adapter := svc.Labels[dittov1.LabelAdapter]
 		r.noteChange(server, svc, "Deleted", "Delete", "Deleted %s Service %s: %s",
 			adapterWord(adapter), svc.Name, whyStale(adapter, plan))
 	}
@@ -246,6 +253,16 @@ func whyStale(adapter string, plan *adapterPlan) string {
 		}
 	}
 	return "adapter stopped"
+}
+
+// published says whether the plan has a Service for the adapter.
+func published(adapter string, plan *adapterPlan) bool {
+	for _, s := range plan.decision.Services {
+		if s.Adapter == adapter {
+			return true
+		}
+	}
+	return false
 }
 
 // applyNetworkPolicies makes the NetworkPolicies match the plan: it applies
@@ -320,15 +337,24 @@ func (r *DittoServerReconciler) deleteLegacyFileService(ctx context.Context, ser
 	return nil
 }
 
+// desiredServicePorts describes the ports of a Service for events: "12049",
+// or "2049→12049" for a port forwarded to another.
 func desiredServicePorts(s *corev1ac.ServiceApplyConfiguration) string {
 	var ports []string
 	if s.Spec != nil {
 		for _, p := range s.Spec.Ports {
-			ports = append(ports, fmt.Sprint(ptr.Deref(p.Port, 0)))
+			ports = append(ports, portText(ptr.Deref(p.Port, 0), ptr.Deref(p.TargetPort, intstr.IntOrString{})))
 		}
 	}
 	sort.Strings(ports)
 	return strings.Join(ports, ",")
+}
+
+func portText(port int32, target intstr.IntOrString) string {
+	if target.IntVal == 0 || target.IntVal == port {
+		return fmt.Sprint(port)
+	}
+	return fmt.Sprintf("%d→%d", port, target.IntVal)
 }
 
 // serviceChange describes an update of an adapter Service for its event.
@@ -343,7 +369,7 @@ func serviceChange(live *corev1.Service, desired *corev1ac.ServiceApplyConfigura
 func liveServicePorts(s *corev1.Service) string {
 	var ports []string
 	for _, p := range s.Spec.Ports {
-		ports = append(ports, fmt.Sprint(p.Port))
+		ports = append(ports, portText(p.Port, p.TargetPort))
 	}
 	sort.Strings(ports)
 	return strings.Join(ports, ",")

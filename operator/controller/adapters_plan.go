@@ -24,6 +24,9 @@ type adapterPlan struct {
 	adapters []networking.Adapter
 	decision *networking.Decision
 	rendered *networking.Rendered
+	// retained are the Services kept for stopped adapters, found while
+	// applying the plan (see adapters_retention.go).
+	retained []retainedService
 }
 
 // containerPorts are the adapter ports the pod should declare.
@@ -63,20 +66,26 @@ func (r *DittoServerReconciler) planAdapters(ctx context.Context, server *dittov
 		return nil, err
 	}
 	decision, err := r.decide(ctx, st, networking.BuildInput(server, ns, r.Operator, adapters))
+	if revision := networking.RevisionOf(decision, err); revision != "" {
+		server.Status.PolicyRevision = revision
+	}
 	if err != nil {
+		setListedAdapters(server, adapters)
 		return nil, err
 	}
 	// Rendered afresh every time: applying an apply configuration fills it
 	// with the server's answer, so one must not be reused.
 	rendered, err := networking.Render(decision, networking.OwnerOf(server))
 	if err != nil {
+		setListedAdapters(server, adapters)
 		return nil, &policyError{reason: "PolicyRefused", err: err}
 	}
 	return &adapterPlan{adapters: adapters, decision: decision, rendered: rendered}, nil
 }
 
 // decide evaluates the policy, unless the input and the policy are those of
-// the server's last decision.
+// the server's last decision. A denied decision is returned with its error,
+// for its revision.
 func (r *DittoServerReconciler) decide(ctx context.Context, st *serverState, in networking.Input) (*networking.Decision, error) {
 	policyGen := r.policyGen.Load()
 	if m := st.decision; m.decision != nil && m.policyGen == policyGen && equality.Semantic.DeepEqual(m.input, in) {
@@ -95,7 +104,7 @@ func (r *DittoServerReconciler) decide(ctx context.Context, st *serverState, in 
 	}
 	if decision.Denied() {
 		policyDecisions.WithLabelValues("denied").Inc()
-		return nil, &policyError{reason: "PolicyDenied", err: fmt.Errorf("the networking policy denies this server: %s", strings.Join(decision.Deny, "; "))}
+		return decision, &policyError{reason: "PolicyDenied", err: fmt.Errorf("the networking policy denies this server: %s", strings.Join(decision.Deny, "; "))}
 	}
 	policyDecisions.WithLabelValues("applied").Inc()
 	st.decision = decisionMemo{input: in, policyGen: policyGen, decision: decision}
@@ -121,5 +130,5 @@ func (r *DittoServerReconciler) reportPolicyRefusal(server *dittov1.DittoServer,
 	}
 	setCondition(server, dittov1.ConditionAdaptersReady, metav1.ConditionFalse, reason,
 		err.Error()+"; nothing was applied and every adapter object stays as it is")
-	r.warnOnce(server, st, dittov1.ConditionAdaptersReady, reason, err.Error())
+	r.warnOnce(server, st, dittov1.ConditionAdaptersReady, nil, reason, err.Error())
 }

@@ -70,17 +70,7 @@ func (sp *serverPoll) listAdapters(ctx context.Context, server *dittov1.DittoSer
 	if err != nil {
 		return nil, fmt.Errorf("listing adapters: %w", err)
 	}
-	return toPolicyAdapters(list), nil
-}
-
-func toPolicyAdapters(list []dittofs.Adapter) []networking.Adapter {
-	out := make([]networking.Adapter, 0, len(list))
-	for _, a := range list {
-		out = append(out, networking.Adapter{
-			Type: a.Type, Port: a.Port, Enabled: a.Enabled, Running: a.Running, PortDefaulted: a.PortDefaulted,
-		})
-	}
-	return out
+	return networking.AdaptersFromAPI(list), nil
 }
 
 // pollFailed keeps the last listing, schedules a retry with backoff, and
@@ -143,10 +133,13 @@ func (pb *pollBackoff) reset() { pb.b = nil }
 // Authenticated condition; other failures leave its last outcome alone.
 func recordIdentityFailure(id *identityState, err error) {
 	var rejected *adminRejectedError
+	var mustChange *adminMustChangePasswordError
 	var notReady *apiNotReadyError
 	switch {
 	case errors.As(err, &rejected):
 		id.condition = condition{metav1.ConditionFalse, "AdminCredentialsRejected", err.Error()}
+	case errors.As(err, &mustChange):
+		id.condition = condition{metav1.ConditionFalse, "AdminPasswordChangeRequired", err.Error()}
 	case errors.As(err, &notReady):
 		id.condition = condition{metav1.ConditionFalse, "APINotReady", err.Error()}
 	case dittofs.IsUnauthorized(err) || dittofs.IsForbidden(err):

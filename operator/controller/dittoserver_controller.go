@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -185,9 +186,58 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	if planErr != nil {
 		r.reportPolicyRefusal(server, st, planErr)
 	}
+	portsErr := r.reconcilePorts(ctx, server, st, hash, plan)
+	// The poller starts the next reconcile when the adapters or the poll's
+	// outcome change; nothing needs a reconcile every interval.
+	result := ctrl.Result{}
+	if plan == nil {
+		if planErr == nil {
+			awaitFirstPoll(server, &st.poll)
+		}
+		return result, ignoreUserErrors(portsErr)
+	}
+	services, applyErr := r.applyAdapterObjects(ctx, server, st, plan)
+	if applyErr == nil && !st.poll.legacyChecked {
+		applyErr = r.deleteLegacyFileService(ctx, server)
+		st.poll.legacyChecked = applyErr == nil
+	}
+	if portsErr != nil {
+		// The pod template or the headless Service lacks the adapters' ports.
+		applyErr = multierror.Append(applyErr, portsErr)
+	}
+	r.reportWarnings(server, st, plan.decision.Warnings)
+	setAdapterStatus(server, plan, services)
+	lb := r.reportLoadBalancers(server, st, services)
+	result.RequeueAfter = sooner(result.RequeueAfter, lb.recheckIn)
+	// A kept Service goes when its period ends.
+	result.RequeueAfter = sooner(result.RequeueAfter, plan.retentionRecheck(r.clock().Now()))
+	setAdaptersReady(server, &st.poll, plan, applyErr, lb)
+	if applyErr != nil && isWaiting(applyErr) {
+		// A deletion in progress ends with an event that starts the next
+		// reconcile; one interval later is the fallback.
+		result.RequeueAfter = sooner(result.RequeueAfter, server.Spec.PollInterval())
+	}
+	return result, r.adaptersOutcome(server, st, applyErr)
+}
+
+// sooner is the earlier of two requeue delays, zero standing for none.
+func sooner(a, b time.Duration) time.Duration {
+	if a <= 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// reconcilePorts puts the StatefulSet and the headless Service in place,
+// with the adapter ports of plan (nil: those they have stay), and reports
+// the outcome on Available. A failure here does not keep the adapter
+// Services and NetworkPolicies, which do not depend on it, from following
+// the adapters.
+func (r *DittoServerReconciler) reconcilePorts(ctx context.Context, server *dittov1.DittoServer, st *serverState, hash string, plan *adapterPlan) error {
 	sts, declared, err := r.reconcileStatefulSet(ctx, server, st, hash, plan.containerPorts(), plan != nil)
 	if err != nil {
-		return r.stepFailed(server, st, dittov1.ConditionAvailable, "StatefulSetFailed", err)
+		r.workloadFailed(server, st, "StatefulSetFailed", err)
+		return err
 	}
 	if plan != nil {
 		server.Status.PendingPorts = pendingPorts(plan.containerPorts(), declared)
@@ -197,40 +247,50 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 		headlessPorts = liveAdapterPorts(sts)
 	}
 	if err := r.reconcileHeadlessService(ctx, server, headlessPorts); err != nil {
-		return r.stepFailed(server, st, dittov1.ConditionAvailable, "ServiceFailed", err)
+		r.workloadFailed(server, st, "ServiceFailed", err)
+		return err
 	}
 	setAvailable(server, sts)
 	st.forgetWarning(dittov1.ConditionAvailable)
-	// The poller starts the next reconcile when the adapters or the poll's
-	// outcome change; nothing needs a reconcile every interval.
-	result := ctrl.Result{}
-	if plan == nil {
-		if planErr == nil {
-			awaitFirstPoll(server, &st.poll)
-		}
-		return result, nil
+	return nil
+}
+
+// workloadFailed reports a failed workload step on Available, with one
+// event for errors only the user can fix.
+func (r *DittoServerReconciler) workloadFailed(server *dittov1.DittoServer, st *serverState, reason string, err error) {
+	reason = reasonFor(err, reason)
+	setCondition(server, dittov1.ConditionAvailable, metav1.ConditionFalse, reason, err.Error())
+	if isUserError(err) {
+		r.warnOnce(server, st, dittov1.ConditionAvailable, nil, reason, err.Error())
 	}
-	services, applyErr := r.applyAdapterObjects(ctx, server, st, plan)
-	if applyErr == nil && !st.poll.legacyChecked {
-		applyErr = r.deleteLegacyFileService(ctx, server)
-		st.poll.legacyChecked = applyErr == nil
-	}
-	setAdapterStatus(server, plan, services)
-	setAdaptersReady(server, &st.poll, plan, applyErr)
-	if applyErr == nil {
+}
+
+// adaptersOutcome turns the adapter step's error into the reconcile's:
+// errors only the user can fix are reported once and retried with the next
+// poll, not in a loop; a deletion in progress ends with an event that starts
+// the next reconcile.
+func (r *DittoServerReconciler) adaptersOutcome(server *dittov1.DittoServer, st *serverState, applyErr error) error {
+	switch {
+	case applyErr == nil:
 		st.forgetWarning(dittov1.ConditionAdaptersReady)
-		return result, nil
+		return nil
+	case isUserError(applyErr):
+		r.warnOnce(server, st, dittov1.ConditionAdaptersReady, nil, reasonFor(applyErr, "ApplyFailed"), applyErr.Error())
+		return nil
+	case isWaiting(applyErr):
+		return nil
+	default:
+		return applyErr
 	}
-	if isUserError(applyErr) {
-		r.warnOnce(server, st, dittov1.ConditionAdaptersReady, reasonFor(applyErr, "ApplyFailed"), applyErr.Error())
-		return result, nil
+}
+
+// ignoreUserErrors drops an error that only the user can fix: it is on a
+// condition already, and retrying at once does not help.
+func ignoreUserErrors(err error) error {
+	if err == nil || isUserError(err) {
+		return nil
 	}
-	if isWaiting(applyErr) {
-		// A deletion in progress ends with an event that starts the next
-		// reconcile; one interval later is the fallback.
-		return ctrl.Result{RequeueAfter: server.Spec.PollInterval()}, nil
-	}
-	return result, applyErr
+	return err
 }
 
 // firstPollGrace is how long a new server's StatefulSet waits for the
@@ -269,7 +329,7 @@ func awaitFirstPoll(server *dittov1.DittoServer, p *pollState) {
 	if !p.outage && meta.FindStatusCondition(server.Status.Conditions, dittov1.ConditionAdaptersReady) != nil {
 		return
 	}
-	setAdaptersReady(server, p, nil, nil)
+	setAdaptersReady(server, p, nil, nil, loadBalancerReport{})
 }
 
 // polls is the poller, created on first use.
@@ -306,7 +366,7 @@ func (r *DittoServerReconciler) stepFailed(server *dittov1.DittoServer, st *serv
 	reason = reasonFor(err, reason)
 	setCondition(server, condType, metav1.ConditionFalse, reason, err.Error())
 	if isUserError(err) {
-		r.warnOnce(server, st, condType, reason, err.Error())
+		r.warnOnce(server, st, condType, nil, reason, err.Error())
 		return ctrl.Result{RequeueAfter: server.Spec.PollInterval()}, nil
 	}
 	return ctrl.Result{}, err
@@ -314,8 +374,9 @@ func (r *DittoServerReconciler) stepFailed(server *dittov1.DittoServer, st *serv
 
 // warnOnce records a Warning event unless the same message was the last one
 // reported on this topic (a condition type, or an object): a problem that
-// persists is reported once, not on every reconcile.
-func (r *DittoServerReconciler) warnOnce(server *dittov1.DittoServer, st *serverState, topic, reason, msg string) {
+// persists is reported once, not on every reconcile. related is the object
+// the problem concerns, nil for the server itself.
+func (r *DittoServerReconciler) warnOnce(server *dittov1.DittoServer, st *serverState, topic string, related client.Object, reason, msg string) {
 	if st.warned[topic] == msg {
 		return
 	}
@@ -323,7 +384,18 @@ func (r *DittoServerReconciler) warnOnce(server *dittov1.DittoServer, st *server
 		st.warned = map[string]string{}
 	}
 	st.warned[topic] = msg
-	r.event(server, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", msg)
+	r.event(server, related, corev1.EventTypeWarning, reason, actionFor(msg), "%s", msg)
+}
+
+// actionFor is the action of a Warning event: "Report-" and a short hash of
+// its message. The events API folds events of the same reason, action and
+// objects into one series that keeps the first note, so two different
+// problems reported under one reason would show as one: a distinct action
+// keeps them apart.
+func actionFor(msg string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(msg))
+	return fmt.Sprintf("Report-%08x", h.Sum32())
 }
 
 // isUserError: only the user can fix this; retrying at once does not help.
@@ -331,7 +403,13 @@ func isUserError(err error) bool {
 	var conflict *nameConflictError
 	var invalid *invalidSpecError
 	var postponed *recreatePostponedError
-	return errors.As(err, &conflict) || errors.As(err, &invalid) || errors.As(err, &postponed)
+	return errors.As(err, &conflict) || errors.As(err, &invalid) || errors.As(err, &postponed) || refusedByAPIServer(err)
+}
+
+// refusedByAPIServer: the API server refused an object as invalid; the same
+// object is refused again until the spec, the policy or DittoFS changes.
+func refusedByAPIServer(err error) bool {
+	return apierrors.IsInvalid(err) || apierrors.IsBadRequest(err)
 }
 
 // isWaiting: only waiting for something in progress is wrong; every error

@@ -39,6 +39,8 @@ func reasonFor(err error, fallback string) string {
 		return "WaitingForDeletion"
 	case errors.As(err, &invalid):
 		return invalid.reason
+	case refusedByAPIServer(err):
+		return "Refused"
 	default:
 		return fallback
 	}

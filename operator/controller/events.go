@@ -130,13 +130,24 @@ func named[T any, PT interface {
 	return obj
 }
 
-// adapterWord turns an adapter type into the word an event uses ("nfs" →
-// "NFS" for the known protocols, else the type as given).
+// adapterWord is the name every event gives an adapter type: the name its
+// protocol goes by for the types DittoFS is known to ship ("nfs" → "NFS",
+// "webdav" → "WebDAV"), else the type exactly as the API reports it, so
+// that an event names an adapter the way `dfsctl adapter list` does.
 func adapterWord(adapterType string) string {
-	switch adapterType {
-	case "nfs", "smb":
-		return strings.ToUpper(adapterType)
-	default:
-		return adapterType
+	if name, ok := adapterDisplayNames[adapterType]; ok {
+		return name
 	}
+	return adapterType
+}
+
+// adapterDisplayNames are the protocol names of well-known adapter types.
+var adapterDisplayNames = map[string]string{
+	"nfs":    "NFS",
+	"smb":    "SMB",
+	"webdav": "WebDAV",
+	"ftp":    "FTP",
+	"sftp":   "SFTP",
+	"s3":     "S3",
+	"iscsi":  "iSCSI",
 }

@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
@@ -90,5 +92,26 @@ func TestNoStatusWriteTheCacheHasNotSeenYet(t *testing.T) {
 	reconcile(dittov1.PhaseDegraded)
 	if writes.Load() != 2 {
 		t.Errorf("a new status was not written")
+	}
+}
+
+func TestAdapterWordIsTheDisplayNameOfAnyType(t *testing.T) {
+	for adapterType, want := range map[string]string{
+		"nfs": "NFS", "smb": "SMB", "webdav": "WebDAV", "iscsi": "iSCSI",
+		"nfs4": "nfs4", "Custom_Proto": "Custom_Proto", // as the API reports them
+	} {
+		if got := adapterWord(adapterType); got != want {
+			t.Errorf("adapterWord(%q) = %q, want %q", adapterType, got, want)
+		}
+	}
+}
+
+func TestServicePortsNameTheTargetWhenItDiffers(t *testing.T) {
+	svc := corev1ac.Service("fs1-nfs", "storage").WithSpec(corev1ac.ServiceSpec().WithPorts(
+		corev1ac.ServicePort().WithPort(2049).WithTargetPort(intstr.FromInt32(12049)),
+		corev1ac.ServicePort().WithPort(1445).WithTargetPort(intstr.FromInt32(1445)),
+	))
+	if got, want := desiredServicePorts(svc), "1445,2049→12049"; got != want {
+		t.Errorf("ports %q, want %q", got, want)
 	}
 }

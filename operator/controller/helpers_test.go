@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/dittofs/dittofstest"
@@ -65,33 +64,27 @@ func operatorWritesSince(namespace string, t time.Time) []kubetest.AuditEvent {
 	return out
 }
 
-// reconcileCount is how many reconciles the DittoServer controller finished.
-func reconcileCount() float64 {
-	families, err := metrics.Registry.Gather()
-	Expect(err).NotTo(HaveOccurred())
-	total := 0.0
-	for _, f := range families {
-		if f.GetName() != "controller_runtime_reconcile_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "controller" && l.GetValue() == "dittoserver" {
-					total += m.GetCounter().GetValue()
-				}
-			}
-		}
+// decidedAnnotation is the value of an annotation of a DittoServer in the
+// policy input of the operator's last decision for it: evidence that a
+// reconcile of this very server ran since the annotation changed.
+func decidedAnnotation(namespace, name, annotation string) string {
+	in, ok := evaluated.lastInput(namespace, name)
+	if !ok {
+		return ""
 	}
-	return total
+	return in.Server.Annotations[annotation]
 }
 
 // markPodReady plays the kubelet: the pod the StatefulSet controller created
 // is reported running and ready.
+//
+// kube-scheduler writes the status of the pod too (it cannot place it: the
+// pod does not tolerate the node's taint), so the write is retried on a
+// conflict.
 func markPodReady(ctx context.Context, namespace, name string) {
-	pod := &corev1.Pod{}
-	Eventually(func() error { return k8s.Get(ctx, key(namespace, name+"-0"), pod) }).Should(Succeed())
-	// The scheduler and the StatefulSet controller write the new pod too.
+	Eventually(func() error { return k8s.Get(ctx, key(namespace, name+"-0"), &corev1.Pod{}) }).Should(Succeed())
 	Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		pod := &corev1.Pod{}
 		if err := k8s.Get(ctx, key(namespace, name+"-0"), pod); err != nil {
 			return err
 		}
@@ -126,13 +119,16 @@ func updateServer(ctx context.Context, namespace, name string, mutate func(*ditt
 	})).To(Succeed())
 }
 
+// condition returns the server's condition of a type. A condition not set
+// yet reads as one with no status, reason or message, so an assertion inside
+// Eventually fails and retries where a nil would panic and end the spec.
 func condition(server *dittov1.DittoServer, condType string) *metav1.Condition {
 	for i := range server.Status.Conditions {
 		if server.Status.Conditions[i].Type == condType {
 			return &server.Status.Conditions[i]
 		}
 	}
-	return nil
+	return &metav1.Condition{Type: condType}
 }
 
 // syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.

@@ -53,9 +53,21 @@ type adminRejectedError struct{ ref corev1.SecretKeySelector }
 
 func (e *adminRejectedError) Error() string {
 	return fmt.Sprintf("the DittoFS API rejected the admin password from Secret %q key %q: "+
-		"DittoFS reads DITTOFS_ADMIN_INITIAL_PASSWORD only when it first starts, so set the Secret "+
-		"to the password the admin account has now (or reset it with 'dfsctl user password admin')",
+		"DittoFS reads DITTOFS_ADMIN_INITIAL_PASSWORD only when it first starts, so put the password the "+
+		"admin account has now in the Secret (or, logged in as admin, change it with 'dfsctl user change-password' "+
+		"and put the new one in the Secret)",
 		e.ref.Name, e.ref.Key)
+}
+
+// adminMustChangePasswordError: the admin logs in but must change its
+// password before DittoFS lets it do anything else, as after an admin
+// reset ('dfsctl user password admin').
+type adminMustChangePasswordError struct{ ref corev1.SecretKeySelector }
+
+func (e *adminMustChangePasswordError) Error() string {
+	return fmt.Sprintf("the DittoFS admin account must change its password before it may create the operator's account "+
+		"(an admin reset, 'dfsctl user password admin', leaves it so): log in as admin, run 'dfsctl user change-password', "+
+		"then put the new password in Secret %q key %q", e.ref.Name, e.ref.Key)
 }
 
 // apiNotReadyError: the control plane does not answer /health/ready yet.
@@ -183,6 +195,9 @@ func (r *DittoServerReconciler) adminLogin(ctx context.Context, server *dittov1.
 	if err != nil {
 		return "", fmt.Errorf("logging in as admin: %w", err)
 	}
+	if tokens.User.MustChangePassword {
+		return "", &adminMustChangePasswordError{ref: ref}
+	}
 	return tokens.AccessToken, nil
 }
 
@@ -205,13 +220,19 @@ func (r *DittoServerReconciler) secretValue(ctx context.Context, server *dittov1
 	return value, nil
 }
 
-// identityFailed turns a rejected admin password into a single Warning
-// event per episode; the poll's backoff schedules the retry.
+// identityFailed turns a rejected or blocked admin password into a single
+// Warning event per episode; the poll's backoff schedules the retry.
 func (sp *serverPoll) identityFailed(ctx context.Context, server *dittov1.DittoServer, err error) error {
 	var rejected *adminRejectedError
-	if errors.As(err, &rejected) && !sp.id.rejectedWarned {
+	var mustChange *adminMustChangePasswordError
+	switch {
+	case sp.id.rejectedWarned:
+	case errors.As(err, &rejected):
 		sp.id.rejectedWarned = true
 		sp.p.r.event(server, nil, corev1.EventTypeWarning, "AdminCredentialsRejected", "Provision", "%s", rejected.Error())
+	case errors.As(err, &mustChange):
+		sp.id.rejectedWarned = true
+		sp.p.r.event(server, nil, corev1.EventTypeWarning, "AdminPasswordChangeRequired", "Provision", "%s", mustChange.Error())
 	}
 	log.FromContext(ctx).Info("the operator's DittoFS account is not usable", "server", server.Namespace+"/"+server.Name, "reason", err.Error())
 	return err

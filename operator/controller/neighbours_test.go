@@ -93,7 +93,9 @@ var _ = Describe("Among the controllers of a real cluster", func() {
 	It("waits for a Service a load balancer's finalizer holds, then creates it again within an interval", func() {
 		ns := newNamespace(ctx, map[string]string{kubetest.LabelLoadBalancer: kubetest.LoadBalancerCloud})
 		annotateNamespace(ctx, ns, kubetest.AnnotationReleaseDelay, "10s")
-		create(ns)
+		create(ns, func(s *dittov1.DittoServer) {
+			s.Spec.AdapterService.Retention = &metav1.Duration{} // deleted at once, so the finalizer holds it
+		})
 		var old *corev1.Service
 		Eventually(func(g Gomega) {
 			synced(g, ns)
@@ -254,6 +256,7 @@ var _ = Describe("Among the controllers of a real cluster", func() {
 		running := func(ns string, mutate ...func(*dittov1.DittoServer)) {
 			create(ns, append([]func(*dittov1.DittoServer){func(s *dittov1.DittoServer) {
 				s.Spec.Tolerations = []corev1.Toleration{kubetest.NodeToleration}
+				s.Spec.AdapterService.Retention = &metav1.Duration{} // toggles delete and create the Service
 			}}, mutate...)...)
 			Eventually(func(g Gomega) {
 				server := synced(g, ns)

@@ -42,6 +42,11 @@ type serverState struct {
 	// secretVersions fingerprints the referenced Secrets last seen (see
 	// followSecretChanges).
 	secretVersions string
+	// pendingLoadBalancers are the adapter Services seen without a
+	// load-balancer address, by UID, and decisionWarnings the warnings of
+	// the last decision: what was reported, so each is reported once.
+	pendingLoadBalancers map[types.UID]bool
+	decisionWarnings     map[string]bool
 	// statusWritten is the status this operator last wrote.
 	statusWritten statusWrite
 }

@@ -34,8 +34,10 @@ func setCondition(server *dittov1.DittoServer, condType string, status metav1.Co
 	})
 }
 
-// summarize derives Ready and the phase from the other conditions.
+// summarize derives Ready, its reason and the phase from the other
+// conditions.
 func summarize(server *dittov1.DittoServer) {
+	defer setReason(server)
 	status := &server.Status
 	status.ObservedGeneration = server.Generation
 	if server.Spec.ReplicasOrDefault() == 0 {
@@ -57,6 +59,15 @@ func summarize(server *dittov1.DittoServer) {
 	}
 	setCondition(server, dittov1.ConditionReady, metav1.ConditionTrue, "Ready", "the server is available and the cluster matches its adapters")
 	status.Phase = dittov1.PhaseRunning
+}
+
+// setReason copies the reason of Ready while it is not True, for the
+// REASON column of `kubectl get -o wide`.
+func setReason(server *dittov1.DittoServer) {
+	server.Status.Reason = ""
+	if c := meta.FindStatusCondition(server.Status.Conditions, dittov1.ConditionReady); c != nil && c.Status != metav1.ConditionTrue {
+		server.Status.Reason = c.Reason
+	}
 }
 
 func phaseFor(server *dittov1.DittoServer, failing string, c *metav1.Condition) dittov1.Phase {

@@ -34,8 +34,15 @@ var (
 	operatorLogs syncBuffer
 	plane        *kubetest.ControlPlane
 	k8s          client.Client
-	scheme       = runtime.NewScheme()
-	cancelMgr    context.CancelFunc
+	// policyEngine serves the operator's policy; evaluated records the
+	// inputs the operator gave it.
+	policyEngine *networking.Engine
+	evaluated    = &recordingEvaluator{}
+	// platformPolicyDir holds the suite's platform module, as the policy
+	// ConfigMap mounted in the operator's pod would.
+	platformPolicyDir string
+	scheme            = runtime.NewScheme()
+	cancelMgr         context.CancelFunc
 )
 
 func TestController(t *testing.T) {
@@ -68,14 +75,16 @@ var _ = BeforeSuite(func() {
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	engine, err := networking.NewEngine(networking.Options{PolicyDir: platformPolicies()})
+	platformPolicyDir = platformPolicies()
+	policyEngine, err = networking.NewEngine(networking.Options{PolicyDir: platformPolicyDir})
 	Expect(err).NotTo(HaveOccurred())
+	evaluated.Evaluator = policyEngine
 	Expect((&controller.DittoServerReconciler{
 		Client:              mgr.GetClient(),
 		APIReader:           mgr.GetAPIReader(),
 		Scheme:              mgr.GetScheme(),
 		Recorder:            mgr.GetEventRecorder("dittofs-operator"),
-		Policy:              engine,
+		Policy:              evaluated,
 		Operator:            networking.OperatorInfo{Namespace: "dittofs-system", PodLabels: map[string]string{"app.kubernetes.io/name": "dittofs-operator"}},
 		AllowAPIURLOverride: true,
 		APITimeout:          2 * time.Second,
@@ -99,9 +108,12 @@ var _ = AfterSuite(func() {
 })
 
 // newNamespace creates a namespace for one spec, so specs do not see each
-// other's objects. Its labels switch neighbours on (see kubetest).
+// other's objects. Its labels switch neighbours on (see kubetest); a
+// cloud's load-balancer controller serves it unless they say otherwise.
 func newNamespace(ctx context.Context, labels ...map[string]string) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "ditto-", Labels: map[string]string{}}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "ditto-", Labels: map[string]string{
+		kubetest.LabelLoadBalancer: kubetest.LoadBalancerCloud,
+	}}}
 	for _, l := range labels {
 		for k, v := range l {
 			ns.Labels[k] = v

@@ -187,6 +187,13 @@ func decodeUser(body []byte) (*User, error) {
 	return &u, nil
 }
 
+// DecodeAdapters reads a body of GET /api/v1/adapters as ListAdapters does,
+// for tools given a saved answer: `policy eval` reads its input's adapters
+// with it.
+func DecodeAdapters(body []byte) ([]Adapter, error) {
+	return decodeAdapters(body)
+}
+
 // decodeAdapters decodes the bare JSON array of GET /api/v1/adapters.
 // type, enabled, running and port are required: reading a missing running
 // as false would make the operator tear down a live adapter's Service.

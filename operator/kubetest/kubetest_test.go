@@ -31,7 +31,7 @@ func TestFailedStartLeavesNoProcess(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("processes left running after a failed Start: %v", children)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // polling /proc for processes to exit
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
 // LoadBalancerCleanupFinalizer is the finalizer cloud and MetalLB
@@ -33,7 +35,24 @@ type loadBalancerController struct {
 
 func setupLoadBalancerController(mgr ctrl.Manager) error {
 	r := &loadBalancerController{Client: mgr.GetClient(), sw: namespaceSwitch{mgr.GetClient()}}
-	return ctrl.NewControllerManagedBy(mgr).Named("kubetest-load-balancer").For(&corev1.Service{}).Complete(r)
+	return ctrl.NewControllerManagedBy(mgr).Named("kubetest-load-balancer").
+		For(&corev1.Service{}).
+		// A namespace switched to another mode is served from then on, as a
+		// load-balancer controller installed in a running cluster would.
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.servicesIn)).
+		Complete(r)
+}
+
+func (r *loadBalancerController) servicesIn(ctx context.Context, ns client.Object) []reconcile.Request {
+	var list corev1.ServiceList
+	if err := r.List(ctx, &list, client.InNamespace(ns.GetName())); err != nil {
+		return nil
+	}
+	requests := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return requests
 }
 
 func (r *loadBalancerController) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

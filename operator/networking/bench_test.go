@@ -8,20 +8,10 @@ import (
 
 var benchSizes = []int{2, 8, 32}
 
-// BenchmarkEvaluate measures one evaluation without the decision cache:
-// input conversion, the policy, decoding and guardrails.
+// BenchmarkEvaluate measures one evaluation: input conversion, the policy,
+// decoding and guardrails.
 func BenchmarkEvaluate(b *testing.B) {
-	benchmarkEvaluate(b, Options{CacheSize: -1})
-}
-
-// BenchmarkEvaluateCached measures an evaluation whose input did not change
-// since the last one, the steady state of adapter polling.
-func BenchmarkEvaluateCached(b *testing.B) {
-	benchmarkEvaluate(b, Options{})
-}
-
-func benchmarkEvaluate(b *testing.B, opts Options) {
-	e := newTestEngine(b, opts)
+	e := newTestEngine(b, Options{})
 	for _, n := range benchSizes {
 		in := testInput(manyAdapters(n)...)
 		b.Run(fmt.Sprintf("adapters=%d", n), func(b *testing.B) {

@@ -21,9 +21,11 @@ import (
 // customPackagePrefix is where platform modules put their rules.
 const customPackagePrefix = "data.dittofs.networking.custom"
 
-// sourceFile is one file of a bundle; name is what errors show.
+// sourceFile is one file of a bundle; name is what errors show, key what
+// the revision hashes: the name within the bundle, wherever the folder is.
 type sourceFile struct {
 	name    string
+	key     string
 	content []byte
 	custom  bool
 }
@@ -60,7 +62,7 @@ func readSources(opts *Options, withTests bool) (*sources, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read data file: %w", err)
 		}
-		src.data = append(src.data, sourceFile{name: file, content: content, custom: true})
+		src.data = append(src.data, sourceFile{name: file, key: "data/" + filepath.Base(file), content: content, custom: true})
 	}
 	src.revision = src.hash(opts.ReplaceDefaults)
 	return src, nil
@@ -81,7 +83,7 @@ func (s *sources) addDefaults(fsys fs.FS, withTests bool) error {
 		if err != nil {
 			return fmt.Errorf("read default policy: %w", err)
 		}
-		s.add(sourceFile{name: path.Join("policies", name), content: content})
+		s.add(sourceFile{name: path.Join("policies", name), key: path.Join("policies", name), content: content})
 	}
 	return nil
 }
@@ -122,7 +124,7 @@ func (s *sources) addFile(name string, withTests bool) error {
 	if err != nil {
 		return fmt.Errorf("read policy file: %w", err)
 	}
-	file := sourceFile{name: name, content: content, custom: true}
+	file := sourceFile{name: name, key: "custom/" + filepath.Base(name), content: content, custom: true}
 	if kind == kindData {
 		s.data = append(s.data, file)
 		return nil
@@ -140,13 +142,15 @@ func (s *sources) add(file sourceFile) {
 }
 
 // hash is the revision: a digest of every module and data file that shapes
-// decisions, by name and content.
+// decisions, by name within the bundle and content. The folder they were
+// read from does not count, so the operator and `policy eval` give the same
+// files the same revision.
 func (s *sources) hash(replaceDefaults bool) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "replace-defaults=%t\n", replaceDefaults)
 	for _, group := range [][]sourceFile{s.modules, s.data} {
 		for _, f := range group {
-			fmt.Fprintf(h, "%s\x00%d\x00", f.name, len(f.content))
+			fmt.Fprintf(h, "%s\x00%d\x00", f.key, len(f.content))
 			h.Write(f.content)
 		}
 	}

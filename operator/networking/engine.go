@@ -32,6 +32,34 @@ const (
 // ErrNoBundle is returned by Evaluate while no bundle has ever compiled.
 var ErrNoBundle = errors.New("no valid policy bundle")
 
+// EvaluationError is a failed evaluation or a decision the guardrails
+// refused, with the revision of the bundle that made it.
+type EvaluationError struct {
+	Revision string
+	Err      error
+}
+
+func (e *EvaluationError) Error() string {
+	return fmt.Sprintf("policy revision %s: %v", e.Revision, e.Err)
+}
+
+func (e *EvaluationError) Unwrap() error { return e.Err }
+
+// RevisionOf is the revision of the bundle that decided: that of the
+// decision, or of the bundle whose evaluation failed; "" when no bundle
+// served.
+func RevisionOf(d *Decision, err error) string {
+	var evalErr *EvaluationError
+	switch {
+	case d != nil:
+		return d.Revision
+	case errors.As(err, &evalErr):
+		return evalErr.Revision
+	default:
+		return ""
+	}
+}
+
 // Evaluator decides the networking objects of a DittoServer; the controller
 // and the admission webhook depend on this rather than on the Engine.
 type Evaluator interface {
@@ -53,9 +81,6 @@ type Options struct {
 	Defaults fs.FS
 	// EvalTimeout bounds one evaluation (DefaultEvalTimeout when zero).
 	EvalTimeout time.Duration
-	// CacheSize is how many decisions are remembered by input
-	// (DefaultCacheSize when zero; negative disables the cache).
-	CacheSize int
 	// PollInterval is how often Start looks for changes in PolicyDir
 	// (DefaultPollInterval when zero).
 	PollInterval time.Duration
@@ -89,7 +114,6 @@ func (o *Options) defaults() fs.FS {
 type compiled struct {
 	query    rego.PreparedEvalQuery
 	revision string
-	cache    *decisionCache // nil when disabled
 }
 
 // Engine evaluates the networking policy. It compiles the bundle once,
@@ -118,9 +142,6 @@ func NewEngine(opts Options) (*Engine, error) {
 	}
 	if opts.PollInterval == 0 {
 		opts.PollInterval = DefaultPollInterval
-	}
-	if opts.CacheSize == 0 {
-		opts.CacheSize = DefaultCacheSize
 	}
 	if opts.Logger.GetSink() == nil {
 		opts.Logger = logr.Discard()
@@ -181,7 +202,7 @@ func (e *Engine) load(ctx context.Context, force bool) (ReloadResult, bool) {
 		e.lastErr = nil
 		return ReloadResult{Revision: src.revision, Serving: src.revision}, false
 	}
-	c, err := compile(ctx, src, e.opts.CacheSize)
+	c, err := compile(ctx, src)
 	if err != nil {
 		e.lastErr = fmt.Errorf("policy bundle %s refused: %w", src.revision, err)
 		return ReloadResult{Revision: src.revision, Serving: e.Revision(), Err: e.lastErr}, true
@@ -233,7 +254,7 @@ func (e *Engine) NeedLeaderElection() bool {
 }
 
 // compile parses, checks and prepares a bundle.
-func compile(ctx context.Context, src *sources, cacheSize int) (*compiled, error) {
+func compile(ctx context.Context, src *sources) (*compiled, error) {
 	modules, err := parseModules(src.modules)
 	if err != nil {
 		return nil, err
@@ -260,7 +281,7 @@ func compile(ctx context.Context, src *sources, cacheSize int) (*compiled, error
 	if err != nil {
 		return nil, regoErrors(err)
 	}
-	return &compiled{query: query, revision: src.revision, cache: newDecisionCache(cacheSize)}, nil
+	return &compiled{query: query, revision: src.revision}, nil
 }
 
 // settingsStore holds the settings at data.dittofs.settings, so that data
@@ -277,8 +298,9 @@ func settingsStore(files []sourceFile) (storage.Store, error) {
 // Evaluate decides the objects of one DittoServer. A denied decision is
 // returned without error (see Decision.Denied) and without guardrail checks,
 // since nothing of it may be applied; any other decision must pass
-// CheckDecision or is refused whole. Decisions are remembered by input until
-// the bundle changes; each call returns a copy the caller may change.
+// CheckDecision or is refused whole. Each call evaluates: the reconciler
+// keeps each server's last decision, and asks again only when the server's
+// input or the bundle changed.
 func (e *Engine) Evaluate(ctx context.Context, in Input) (*Decision, error) {
 	c := e.current.Load()
 	if c == nil {
@@ -287,26 +309,14 @@ func (e *Engine) Evaluate(ctx context.Context, in Input) (*Decision, error) {
 		}
 		return nil, ErrNoBundle
 	}
-	key, cacheable := "", false
-	if c.cache != nil {
-		key, cacheable = cacheKey(&in)
-	}
-	if cacheable {
-		if d, ok := c.cache.get(key); ok {
-			return d, nil
-		}
-	}
 	d, err := c.evaluate(ctx, &in, e.opts.EvalTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("policy revision %s: %w", c.revision, err)
+		return nil, &EvaluationError{Revision: c.revision, Err: err}
 	}
 	if !d.Denied() {
 		if err := CheckDecision(in, d); err != nil {
-			return nil, fmt.Errorf("policy revision %s: %w", c.revision, err)
+			return nil, &EvaluationError{Revision: c.revision, Err: err}
 		}
-	}
-	if cacheable {
-		c.cache.put(key, d)
 	}
 	return d, nil
 }

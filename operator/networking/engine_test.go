@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,17 +72,27 @@ func TestDecisionMatchesTheSchema(t *testing.T) {
 	}
 }
 
+// TestDecisionIsDeterministic evaluates for real every time (no decision
+// cache), with the adapters listed in a different order each time, as the
+// API may list them: the decision must be the same bytes.
 func TestDecisionIsDeterministic(t *testing.T) {
 	e := newTestEngine(t, Options{})
 	in := testInput(manyAdapters(8)...)
+	in.AdapterService.Overrides = map[string]ServiceOverride{"smb": {Type: "NodePort", Annotations: map[string]string{"b": "2", "a": "1"}}}
 	first, err := json.Marshal(evaluate(t, e, in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 20 {
-		again, _ := json.Marshal(evaluate(t, e, in))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20 {
+		shuffled := in
+		shuffled.Adapters = slices.Clone(in.Adapters)
+		rng.Shuffle(len(shuffled.Adapters), func(a, b int) {
+			shuffled.Adapters[a], shuffled.Adapters[b] = shuffled.Adapters[b], shuffled.Adapters[a]
+		})
+		again, _ := json.Marshal(evaluate(t, e, shuffled))
 		if !bytes.Equal(first, again) {
-			t.Fatalf("decisions differ:\n%s\n%s", first, again)
+			t.Fatalf("evaluation %d, adapters %v: decisions differ:\n%s\n%s", i, shuffled.Adapters, first, again)
 		}
 	}
 }
@@ -179,15 +192,15 @@ func TestRefusedModules(t *testing.T) {
 		},
 		"http.send": {
 			module: "package dittofs.networking.custom.net\n\ndeny contains msg if {\n\tr := http.send({\"method\": \"GET\", \"url\": \"http://example.com\"})\n\tmsg := r.body\n}\n",
-			want:   "broken.rego:4: rego_type_error: undefined function http.send",
+			want:   "broken.rego:4: dittofs_refused_builtin: http.send is not allowed in policies: a decision depends on its input and data only",
 		},
 		"net.lookup_ip_addr": {
 			module: "package dittofs.networking.custom.net\n\nwarnings contains msg if {\n\tips := net.lookup_ip_addr(\"example.com\")\n\tmsg := sprintf(\"%v\", [ips])\n}\n",
-			want:   "broken.rego:4: rego_type_error: undefined function net.lookup_ip_addr",
+			want:   "broken.rego:4: dittofs_refused_builtin: net.lookup_ip_addr is not allowed in policies",
 		},
 		"opa.runtime": {
 			module: "package dittofs.networking.custom.env\n\nwarnings contains msg if {\n\tmsg := opa.runtime().env.HOME\n}\n",
-			want:   "undefined function opa.runtime",
+			want:   "broken.rego:4: dittofs_refused_builtin: opa.runtime is not allowed in policies",
 		},
 		"decision redefined": {
 			module: "package dittofs.networking\n\nservices := []\n",
@@ -247,7 +260,10 @@ func TestBrokenUpdateKeepsServing(t *testing.T) {
 	if d := evaluate(t, e, testInput(nfs())); len(d.Warnings) != 1 || d.Warnings[0] != "[p] v1" {
 		t.Errorf("warnings = %q", d.Warnings)
 	}
-	time.Sleep(50 * time.Millisecond) // more polls of the same broken content
+	// The folder poller runs on the wall clock (every 10ms here): let it
+	// poll the same broken content a few more times, which must not count
+	// as more refusals.
+	time.Sleep(50 * time.Millisecond)
 
 	configMapDir(t, dir, "3", map[string]string{"p.rego": "package dittofs.networking.custom.p\n\nwarnings contains \"v3\"\n"})
 	waitFor(t, func() bool { return e.LastError() == nil && e.Revision() != goodRevision })
@@ -376,7 +392,7 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not met in 5s")
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // polling for a condition, as Eventually does
 	}
 }
 
@@ -423,6 +439,8 @@ func TestUnreadableDirectoryReportedOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- e.Start(ctx) }()
+	// The folder poller runs on the wall clock: let it find the folder
+	// missing a few times before it appears.
 	time.Sleep(60 * time.Millisecond)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -436,5 +454,142 @@ func TestUnreadableDirectoryReportedOnce(t *testing.T) {
 	defer mu.Unlock()
 	if reports != 2 {
 		t.Errorf("%d reports, want 2 (the failure once, then the bundle)", reports)
+	}
+}
+
+// naivePolicy publishes every running adapter as reported, with nothing of
+// the defaults' checks: only the guardrails stand between it and the API.
+const naivePolicy = `package dittofs.networking
+decision := {
+	"services": [{"name": concat("-", [input.server.name, a.type]), "adapter": a.type, "type": "LoadBalancer",
+		"annotations": {}, "labels": {}, "loadBalancerClass": "", "externalTrafficPolicy": "", "loadBalancerSourceRanges": [],
+		"ports": [{"name": a.type, "port": a.port, "targetPort": a.port, "protocol": "TCP"}]} | some a in input.adapters; a.running],
+	"networkPolicies": [{"name": concat("-", [input.server.name, a.type]), "adapter": a.type, "role": "adapter",
+		"ingress": [{"ports": [{"port": a.port, "protocol": "TCP"}], "from": []}]} | some a in input.adapters; a.running],
+	"containerPorts": [{"name": a.type, "containerPort": a.port, "protocol": "TCP"} | some a in input.adapters; a.running],
+	"deny": [], "warnings": [],
+}
+`
+
+// TestAdapterOnTheControlPlanePort: nfs moved onto the API's port is denied
+// by the defaults, and refused by the guardrails under any other policy,
+// each message naming both ports.
+func TestAdapterOnTheControlPlanePort(t *testing.T) {
+	moved := nfs()
+	moved.Port = 8080
+	in := testInput(moved, smb())
+
+	d := evaluate(t, newTestEngine(t, Options{}), in)
+	want := `adapter "nfs" reports port 8080, the control-plane port 8080 of the DittoFS API`
+	if !d.Denied() || len(d.Deny) != 1 || !strings.Contains(d.Deny[0], want) {
+		t.Errorf("deny = %q, want %s", d.Deny, want)
+	}
+	for _, s := range d.Services {
+		if s.Ports[0].Port == 8080 {
+			t.Errorf("the default bundle decides a Service on the control-plane port: %+v", s)
+		}
+	}
+
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"naive.rego": naivePolicy})
+	naive := newTestEngine(t, Options{PolicyDir: dir, ReplaceDefaults: true})
+	if _, err := naive.Evaluate(context.Background(), testInput(nfs(), smb())); err != nil {
+		t.Fatalf("the naive policy is refused for adapters on their own ports: %v", err)
+	}
+	_, err := naive.Evaluate(context.Background(), in)
+	if !errors.Is(err, ErrGuardrail) {
+		t.Fatalf("err = %v, want a guardrail violation", err)
+	}
+	for _, want := range []string{
+		`services[0].ports[0].targetPort: adapter "nfs" port 8080 collides with the control-plane port 8080 of the DittoFS API, which is never published by an adapter Service`,
+		`networkPolicies[0].ingress[0].ports[0].port: adapter "nfs" port 8080 collides with the control-plane port 8080 of the DittoFS API, which is never opened by an adapter NetworkPolicy`,
+		`containerPorts[0].containerPort: adapter port 8080 ("nfs") collides with the control-plane port 8080`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant %s", err, want)
+		}
+	}
+}
+
+// TestRevisionIsTheContent: the same files give the same revision wherever
+// they are read from, so that `policy eval` and the operator agree; any
+// change of a module, a settings file or a file name gives another one.
+func TestRevisionIsTheContent(t *testing.T) {
+	files := map[string]string{
+		"p.rego":        "package dittofs.networking.custom.p\n\nwarnings contains \"x\"\n",
+		"settings.yaml": "warnDefaultedPorts: false\n",
+	}
+	revision := func(files map[string]string) string {
+		dir := t.TempDir()
+		configMapDir(t, dir, "1", files)
+		return newTestEngine(t, Options{PolicyDir: dir}).Revision()
+	}
+	first := revision(files)
+	if again := revision(files); again != first {
+		t.Errorf("the same files in two folders: revisions %s and %s", first, again)
+	}
+	if defaults := newTestEngine(t, Options{}).Revision(); defaults == first {
+		t.Errorf("the defaults alone have the revision %s of the defaults with a module", defaults)
+	}
+	changes := map[string]map[string]string{
+		"module":   {"p.rego": files["p.rego"] + "warnings contains \"y\"\n", "settings.yaml": files["settings.yaml"]},
+		"settings": {"p.rego": files["p.rego"], "settings.yaml": "warnDefaultedPorts: true\n"},
+		"name":     {"q.rego": files["p.rego"], "settings.yaml": files["settings.yaml"]},
+	}
+	for what, changed := range changes {
+		if got := revision(changed); got == first {
+			t.Errorf("a changed %s keeps the revision %s", what, got)
+		}
+	}
+}
+
+func TestRevisionOfADecisionOrARefusal(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	d := evaluate(t, e, testInput(nfs()))
+	if got := RevisionOf(d, nil); got != e.Revision() || got == "" {
+		t.Errorf("revision of a decision = %q, want %q", got, e.Revision())
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"naive.rego": naivePolicy})
+	naive := newTestEngine(t, Options{PolicyDir: dir, ReplaceDefaults: true})
+	moved := nfs()
+	moved.Port = 8080
+	_, err := naive.Evaluate(context.Background(), testInput(moved))
+	if got := RevisionOf(nil, err); got != naive.Revision() || got == e.Revision() {
+		t.Errorf("revision of a refusal = %q, want %q (err %v)", got, naive.Revision(), err)
+	}
+	broken := t.TempDir()
+	writeFiles(t, broken, map[string]string{"x.rego": "package dittofs.networking.custom.x\nx := \n"})
+	none, err := NewEngine(Options{PolicyDir: broken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = none.Evaluate(context.Background(), testInput(nfs()))
+	if got := RevisionOf(nil, err); got != "" || !errors.Is(err, ErrNoBundle) {
+		t.Errorf("revision without a bundle = %q (err %v)", got, err)
+	}
+}
+
+// TestListsAreSortedByName: the engine orders lists by name whatever order
+// the bundle emits them in.
+func TestListsAreSortedByName(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	// "Zed" sorts before "a-b" as a type, but its names sort after.
+	d := evaluate(t, e, testInput(Adapter{Type: "Zed", Port: 1, Enabled: true, Running: true}, Adapter{Type: "a-b", Port: 2, Enabled: true, Running: true}))
+	names := func(get func(i int) string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = get(i)
+		}
+		return out
+	}
+	got := [][]string{
+		names(func(i int) string { return d.Services[i].Name }, len(d.Services)),
+		names(func(i int) string { return d.NetworkPolicies[i].Name }, len(d.NetworkPolicies)),
+		names(func(i int) string { return d.ContainerPorts[i].Name }, len(d.ContainerPorts)),
+	}
+	want := [][]string{{"fs1-a-b", "fs1-zed"}, {"fs1-a-b", "fs1-api", "fs1-zed"}, {"a-b", "zed"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("names = %v, want %v", got, want)
 	}
 }

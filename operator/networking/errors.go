@@ -3,6 +3,7 @@ package networking
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
@@ -39,6 +40,10 @@ func listFormat(errs []error) string {
 	return fmt.Sprintf("%d errors: %s", len(errs), strings.Join(msgs, "; "))
 }
 
+// CodeRefusedBuiltin is the code of a PolicyError calling one of
+// RefusedBuiltins.
+const CodeRefusedBuiltin = "dittofs_refused_builtin"
+
 // regoErrors splits OPA's parse and compile errors into PolicyErrors, without
 // the multi-line source excerpts OPA adds.
 func regoErrors(err error) error {
@@ -52,7 +57,22 @@ func regoErrors(err error) error {
 		if e.Location != nil {
 			pe.File, pe.Line = e.Location.File, e.Location.Row
 		}
+		nameRefusedBuiltin(pe)
 		errs = multierror.Append(errs, pe)
 	}
 	return errs.ErrorOrNil()
+}
+
+// nameRefusedBuiltin rewrites the error OPA gives for a call of a refused
+// built-in. Its capabilities leave the built-in out, so OPA calls it an
+// undefined function, which sends a reader looking for a typo or a missing
+// import rather than at the rule the call breaks.
+func nameRefusedBuiltin(pe *PolicyError) {
+	name, ok := strings.CutPrefix(pe.Message, "undefined function ")
+	if !ok || !slices.Contains(RefusedBuiltins, name) {
+		return
+	}
+	pe.Code = CodeRefusedBuiltin
+	pe.Message = fmt.Sprintf("%s is not allowed in policies: a decision depends on its input and data only "+
+		"(refused built-ins: %s)", name, strings.Join(RefusedBuiltins, ", "))
 }

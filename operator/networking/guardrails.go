@@ -44,6 +44,7 @@ const (
 	RuleNetworkPolicyOff   = "network-policies-disabled"
 	RuleContainerPort      = "container-port"
 	RuleInstanceLabelValue = "instance-label"
+	RulePortCollision      = "port-collision"
 )
 
 // ErrGuardrail matches (errors.Is) every guardrail violation.
@@ -74,9 +75,13 @@ var allowedProtocols = map[string]bool{"TCP": true, "UDP": true, "SCTP": true}
 
 // CheckDecision enforces what a policy may never break, whatever modules it
 // has: valid and unique names, valid ports, protocols, labels and
-// annotations, allowed Service types, bounded object counts, and no object
-// that serves or admits a port no running adapter listens on. It returns
-// every violation at once (a *multierror.Error of *Violation).
+// annotations, allowed Service types, bounded object counts, no object that
+// targets or admits a port no running adapter listens on, no two adapters on
+// one pod port nor published on one Service port, and no adapter object
+// that publishes, targets or admits the control-plane port. A Service may
+// publish a port other than its adapter's (2049 for NFS on 12049); it must
+// target the adapter's. It returns every violation at once (a
+// *multierror.Error of *Violation).
 func CheckDecision(in Input, d *Decision) error {
 	c := newChecker(in)
 	c.checkCounts(d)
@@ -91,11 +96,31 @@ type checker struct {
 	in      Input
 	running map[string]int32 // running adapters by type
 	ports   map[int32]bool   // their ports
-	errs    *multierror.Error
+	// claims record, for each pod port an adapter object targets, the
+	// first adapter and field that did, to find two adapters on one port;
+	// published does the same for the ports adapter Services publish.
+	claims    map[int32]portClaim
+	published map[publishedPort]portClaim
+	errs      *multierror.Error
+}
+
+// portClaim is an adapter object targeting a pod port, or publishing one.
+type portClaim struct {
+	adapter string
+	field   string
+}
+
+// publishedPort is a port a Service publishes, with its protocol.
+type publishedPort struct {
+	port     int32
+	protocol string
 }
 
 func newChecker(in Input) *checker {
-	c := &checker{in: in, running: map[string]int32{}, ports: map[int32]bool{}}
+	c := &checker{
+		in: in, running: map[string]int32{}, ports: map[int32]bool{},
+		claims: map[int32]portClaim{}, published: map[publishedPort]portClaim{},
+	}
 	for _, a := range in.Adapters {
 		if a.Enabled && a.Running && a.Port > 0 {
 			c.running[a.Type] = a.Port
@@ -226,12 +251,51 @@ func (c *checker) checkServicePorts(path string, s *ServiceDecision) {
 		c.checkPort(pp+".port", p.Port)
 		c.checkPort(pp+".targetPort", p.TargetPort)
 		c.checkProtocol(pp+".protocol", p.Protocol)
-		if !c.ports[p.Port] {
-			c.fail(RuleServicePort, pp+".port", "%d is not the port of a running adapter", p.Port)
-		}
+		c.checkNotControlPlane(pp+".port", s.Adapter, p.Port, "published by an adapter Service")
+		c.checkNotControlPlane(pp+".targetPort", s.Adapter, p.TargetPort, "published by an adapter Service")
+		c.claim(pp+".targetPort", s.Adapter, p.TargetPort)
+		c.claimPublished(pp+".port", s.Adapter, publishedPort{p.Port, p.Protocol})
 		if want, ok := c.running[s.Adapter]; ok && p.TargetPort != want {
 			c.fail(RuleServicePort, pp+".targetPort", "%d is not the port %d of adapter %q", p.TargetPort, want, s.Adapter)
 		}
+	}
+}
+
+// checkNotControlPlane refuses an adapter object on the control-plane port:
+// whatever DittoFS reports, the API and its admin endpoints are never
+// published through an adapter's Service or opened by its NetworkPolicy.
+func (c *checker) checkNotControlPlane(path, adapter string, port int32, how string) {
+	if cp := c.in.ControlPlane.Port; port == cp {
+		c.fail(RulePortCollision, path, "adapter %q port %d collides with the control-plane port %d of the DittoFS API, which is never %s",
+			adapter, port, cp, how)
+	}
+}
+
+// claim records that an object of adapter targets a pod port, and refuses
+// the second adapter to target the same one: a port serves one adapter.
+func (c *checker) claim(path, adapter string, port int32) {
+	first, claimed := c.claims[port]
+	switch {
+	case !claimed:
+		c.claims[port] = portClaim{adapter: adapter, field: path}
+	case first.adapter != adapter:
+		c.fail(RulePortCollision, path, "adapter %q port %d collides with adapter %q port %d (%s): a port serves one adapter",
+			adapter, port, first.adapter, port, first.field)
+	}
+}
+
+// claimPublished records that an adapter's Service publishes a port, and
+// refuses a second adapter's Service publishing the same one: clients tell
+// adapters apart by the port of their address, and addresses may be shared
+// (a load balancer IP shared between Services, node ports).
+func (c *checker) claimPublished(path, adapter string, port publishedPort) {
+	first, claimed := c.published[port]
+	switch {
+	case !claimed:
+		c.published[port] = portClaim{adapter: adapter, field: path}
+	case first.adapter != adapter:
+		c.fail(RulePortCollision, path, "adapter %q publishes port %d/%s, as adapter %q does (%s): a published port serves one adapter",
+			adapter, port.port, port.protocol, first.adapter, first.field)
 	}
 }
 
@@ -303,6 +367,10 @@ func (c *checker) checkIngress(path string, p *NetworkPolicyDecision) {
 			c.checkPort(pp+".port", port.Port)
 			c.checkProtocol(pp+".protocol", port.Protocol)
 			c.checkPolicyPort(pp+".port", p.Role, port.Port)
+			if p.Role == RoleAdapter {
+				c.checkNotControlPlane(pp+".port", p.Adapter, port.Port, "opened by an adapter NetworkPolicy")
+				c.claim(pp+".port", p.Adapter, port.Port)
+			}
 		}
 		for k := range rule.From {
 			c.checkPeer(fmt.Sprintf("%s.from[%d]", rp, k), &rule.From[k])
@@ -314,7 +382,7 @@ func (c *checker) checkPolicyPort(path, role string, port int32) {
 	switch {
 	case role == RoleAPI && port != c.in.ControlPlane.Port:
 		c.fail(RuleNetworkPolicyPort, path, "%d is not the control-plane port %d", port, c.in.ControlPlane.Port)
-	case role == RoleAdapter && !c.ports[port]:
+	case role == RoleAdapter && !c.ports[port] && port != c.in.ControlPlane.Port:
 		c.fail(RuleNetworkPolicyPort, path, "%d is not the port of a running adapter", port)
 	}
 }
@@ -363,7 +431,10 @@ func (c *checker) checkContainerPorts(ports []ContainerPortDecision) {
 		c.checkPortName(path, p.Name, names)
 		c.checkPort(path+".containerPort", p.ContainerPort)
 		c.checkProtocol(path+".protocol", p.Protocol)
-		if !c.ports[p.ContainerPort] {
+		if cp := c.in.ControlPlane.Port; p.ContainerPort == cp {
+			c.fail(RulePortCollision, path+".containerPort", "adapter port %d (%q) collides with the control-plane port %d, which the pod declares for the DittoFS API",
+				p.ContainerPort, p.Name, cp)
+		} else if !c.ports[p.ContainerPort] {
 			c.fail(RuleContainerPort, path+".containerPort", "%d is not the port of a running adapter", p.ContainerPort)
 		}
 		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)

@@ -88,8 +88,14 @@ func TestGuardrails(t *testing.T) {
 			`guardrail "service-adapter": services[0].adapter: "ftp" is not an adapter the DittoFS API reports as running`},
 		{"stopped adapter", func(_ *Decision, in *Input) { in.Adapters[1].Running = false },
 			`guardrail "service-adapter": services[1].adapter: "smb"`},
-		{"port nobody listens on", func(d *Decision, _ *Input) { d.Services[0].Ports[0].Port = 2049 },
-			`guardrail "service-port": services[0].ports[0].port: 2049 is not the port of a running adapter`},
+		{"target port nobody listens on", func(d *Decision, _ *Input) {
+			d.Services[0].Ports[0].Port, d.Services[0].Ports[0].TargetPort = 2049, 2049
+		}, `guardrail "service-port": services[0].ports[0].targetPort: 2049 is not the port 12049 of adapter "nfs"`},
+		{"two Services publishing one port", func(d *Decision, _ *Input) { d.Services[1].Ports[0].Port = 12049 },
+			`guardrail "port-collision": services[1].ports[0].port: adapter "smb" publishes port 12049/TCP, as adapter "nfs" does (services[0].ports[0].port): a published port serves one adapter`},
+		{"a published port forwarded to the control-plane port", func(d *Decision, _ *Input) {
+			d.Services[0].Ports[0].Port, d.Services[0].Ports[0].TargetPort = 2049, 8080
+		}, `guardrail "port-collision": services[0].ports[0].targetPort: adapter "nfs" port 8080 collides with the control-plane port 8080`},
 		{"target port of another adapter", func(d *Decision, _ *Input) { d.Services[0].Ports[0].TargetPort = 1445 },
 			`guardrail "service-port": services[0].ports[0].targetPort: 1445 is not the port 12049 of adapter "nfs"`},
 		{"no port", func(d *Decision, _ *Input) { d.Services[0].Ports = nil },
@@ -124,8 +130,26 @@ func TestGuardrails(t *testing.T) {
 			`guardrail "network-policy-role": networkPolicies[1].adapter: "ftp"`},
 		{"api policy on another port", func(d *Decision, _ *Input) { d.NetworkPolicies[0].Ingress[0].Ports[0].Port = 12049 },
 			`guardrail "network-policy-port": networkPolicies[0].ingress[0].ports[0].port: 12049 is not the control-plane port 8080`},
-		{"adapter policy on another port", func(d *Decision, _ *Input) { d.NetworkPolicies[1].Ingress[0].Ports[0].Port = 8080 },
-			`guardrail "network-policy-port": networkPolicies[1].ingress[0].ports[0].port: 8080 is not the port of a running adapter`},
+		{"adapter policy on another port", func(d *Decision, _ *Input) { d.NetworkPolicies[1].Ingress[0].Ports[0].Port = 2049 },
+			`guardrail "network-policy-port": networkPolicies[1].ingress[0].ports[0].port: 2049 is not the port of a running adapter`},
+		{"adapter Service on the control-plane port", func(d *Decision, in *Input) {
+			in.Adapters[0].Port, d.Services[0].Ports[0].Port, d.Services[0].Ports[0].TargetPort = 8080, 8080, 8080
+		}, `guardrail "port-collision": services[0].ports[0].targetPort: adapter "nfs" port 8080 collides with the control-plane port 8080 of the DittoFS API, which is never published by an adapter Service`},
+		{"adapter Service port on the control-plane port", func(d *Decision, _ *Input) { d.Services[0].Ports[0].Port = 8080 },
+			`guardrail "port-collision": services[0].ports[0].port: adapter "nfs" port 8080 collides with the control-plane port 8080`},
+		{"adapter policy on the control-plane port", func(d *Decision, in *Input) {
+			in.Adapters[0].Port, d.NetworkPolicies[1].Ingress[0].Ports[0].Port = 8080, 8080
+		}, `guardrail "port-collision": networkPolicies[1].ingress[0].ports[0].port: adapter "nfs" port 8080 collides with the control-plane port 8080 of the DittoFS API, which is never opened by an adapter NetworkPolicy`},
+		{"container port on the control-plane port", func(d *Decision, _ *Input) { d.ContainerPorts[0].ContainerPort = 8080 },
+			`guardrail "port-collision": containerPorts[0].containerPort: adapter port 8080 ("nfs") collides with the control-plane port 8080, which the pod declares for the DittoFS API`},
+		{"a moved control-plane port", func(_ *Decision, in *Input) { in.ControlPlane.Port = 1445 },
+			`guardrail "port-collision": services[1].ports[0].port: adapter "smb" port 1445 collides with the control-plane port 1445`},
+		{"two adapters on one port", func(d *Decision, in *Input) {
+			in.Adapters[1].Port = 12049
+			d.Services[1].Ports[0].Port, d.Services[1].Ports[0].TargetPort = 12049, 12049
+		}, `guardrail "port-collision": services[1].ports[0].targetPort: adapter "smb" port 12049 collides with adapter "nfs" port 12049 (services[0].ports[0].targetPort): a port serves one adapter`},
+		{"adapter policy admitting another adapter's port", func(d *Decision, _ *Input) { d.NetworkPolicies[1].Ingress[0].Ports[0].Port = 1445 },
+			`guardrail "port-collision": networkPolicies[1].ingress[0].ports[0].port: adapter "nfs" port 1445 collides with adapter "smb" port 1445 (services[1].ports[0].targetPort): a port serves one adapter`},
 		{"empty peer", func(d *Decision, _ *Input) { peer(networkingv1.NetworkPolicyPeer{})(d) },
 			`guardrail "network-policy-peer": networkPolicies[1].ingress[0].from[0]: a peer needs a podSelector, a namespaceSelector or an ipBlock`},
 		{"ip block with selector", func(d *Decision, _ *Input) {
@@ -160,6 +184,28 @@ func TestGuardrails(t *testing.T) {
 				t.Errorf("err = %v\nwant %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// A Service may publish a port other than its adapter's: NFS clients expect
+// 2049 while DittoFS listens on 12049. Its targetPort, NetworkPolicy and
+// container port stay on the adapter's port.
+func TestGuardrailsAcceptAPublishedPortOtherThanTheAdapters(t *testing.T) {
+	d := goodDecision()
+	d.Services[0].Ports[0].Port = 2049
+	d.Services[1].Ports[0].Port = 12049 // smb's Service may publish what is nfs's pod port
+	if err := CheckDecision(testInput(nfs(), smb()), d); err != nil {
+		t.Fatal(err)
+	}
+	in := testInput(nfs(), smb())
+	in.AdapterService.Overrides = map[string]ServiceOverride{"nfs": {Port: 2049, Annotations: map[string]string{}}}
+	e := newTestEngine(t, Options{})
+	decided := evaluate(t, e, in)
+	if got := decided.Services[0].Ports[0]; got.Port != 2049 || got.TargetPort != 12049 {
+		t.Fatalf("the bundle decided %+v, want 2049 → 12049", got)
+	}
+	if err := CheckDecision(in, decided); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -6,8 +6,10 @@ import (
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/dittofs"
 )
 
 // InputAPIVersion versions the policy input; the bundle denies others.
@@ -67,16 +69,21 @@ type AdapterServiceInput struct {
 	Overrides                map[string]ServiceOverride `json:"overrides"`
 }
 
-// ServiceOverride changes the Service of one adapter type.
+// ServiceOverride changes the Service of one adapter type. Port is the port
+// its Service publishes, 0 for the adapter's own port.
 type ServiceOverride struct {
 	Type        string            `json:"type"`
+	Port        int32             `json:"port"`
 	Annotations map[string]string `json:"annotations"`
 }
 
-// NetworkPolicyInput is spec.networkPolicy with its defaults applied.
+// NetworkPolicyInput is spec.networkPolicy with its defaults applied: From
+// are the peers admitted to the adapters, APIFrom those admitted to the
+// control-plane port besides the operator.
 type NetworkPolicyInput struct {
 	Enabled bool                             `json:"enabled"`
 	From    []networkingv1.NetworkPolicyPeer `json:"from"`
+	APIFrom []networkingv1.NetworkPolicyPeer `json:"apiFrom"`
 }
 
 // Adapter is one adapter as the DittoFS API reports it. Port 0 means the API
@@ -88,6 +95,27 @@ type Adapter struct {
 	Enabled       bool   `json:"enabled"`
 	Running       bool   `json:"running"`
 	PortDefaulted bool   `json:"portDefaulted"`
+}
+
+// AdaptersFromAPI are the adapters a listing of the DittoFS API gives the
+// policy. The listing has already made ports of 0 the type's default
+// (dittofs.DecodeAdapters), and says so in PortDefaulted.
+func AdaptersFromAPI(list []dittofs.Adapter) []Adapter {
+	out := make([]Adapter, 0, len(list))
+	for _, a := range list {
+		out = append(out, Adapter{Type: a.Type, Port: a.Port, Enabled: a.Enabled, Running: a.Running, PortDefaulted: a.PortDefaulted})
+	}
+	return out
+}
+
+// AdaptersFromStatus are the adapters the operator last recorded in a
+// DittoServer's status: those of the last listing it evaluated.
+func AdaptersFromStatus(server *v1alpha1.DittoServer) []Adapter {
+	out := make([]Adapter, 0, len(server.Status.Adapters))
+	for _, a := range server.Status.Adapters {
+		out = append(out, Adapter{Type: a.Type, Port: a.Port, Enabled: a.Enabled, Running: a.Running, PortDefaulted: a.PortDefaulted})
+	}
+	return out
 }
 
 // BuildInput gathers the policy input of a DittoServer. The spec's defaults
@@ -129,17 +157,25 @@ func adapterServiceInput(spec *v1alpha1.DittoServerSpec) AdapterServiceInput {
 		in.LoadBalancerClass = *as.LoadBalancerClass
 	}
 	for adapter, o := range as.Overrides {
-		in.Overrides[adapter] = ServiceOverride{Type: string(o.Type), Annotations: copyMap(o.Annotations)}
+		in.Overrides[adapter] = ServiceOverride{Type: string(o.Type), Port: ptr.Deref(o.Port, 0), Annotations: copyMap(o.Annotations)}
 	}
 	return in
 }
 
 func networkPolicyInput(spec *v1alpha1.DittoServerSpec) NetworkPolicyInput {
-	from := make([]networkingv1.NetworkPolicyPeer, 0, len(spec.NetworkPolicy.From))
-	for i := range spec.NetworkPolicy.From {
-		from = append(from, *spec.NetworkPolicy.From[i].DeepCopy())
+	return NetworkPolicyInput{
+		Enabled: spec.NetworkPoliciesEnabled(),
+		From:    copyPeers(spec.NetworkPolicy.From),
+		APIFrom: copyPeers(spec.NetworkPolicy.APIFrom),
 	}
-	return NetworkPolicyInput{Enabled: spec.NetworkPoliciesEnabled(), From: from}
+}
+
+func copyPeers(peers []networkingv1.NetworkPolicyPeer) []networkingv1.NetworkPolicyPeer {
+	out := make([]networkingv1.NetworkPolicyPeer, 0, len(peers))
+	for i := range peers {
+		out = append(out, *peers[i].DeepCopy())
+	}
+	return out
 }
 
 func sortedAdapters(adapters []Adapter) []Adapter {

@@ -15,7 +15,11 @@ import (
 func (in *Input) ASTValue() (ast.Value, error) {
 	from, err := peersTerm(in.NetworkPolicy.From)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("networkPolicy.from: %w", err)
+	}
+	apiFrom, err := peersTerm(in.NetworkPolicy.APIFrom)
+	if err != nil {
+		return nil, fmt.Errorf("networkPolicy.apiFrom: %w", err)
 	}
 	return ast.NewObject(
 		item("apiVersion", ast.InternedTerm(in.APIVersion)),
@@ -38,6 +42,7 @@ func (in *Input) ASTValue() (ast.Value, error) {
 		item("networkPolicy", ast.ObjectTerm(
 			item("enabled", ast.InternedTerm(in.NetworkPolicy.Enabled)),
 			item("from", from),
+			item("apiFrom", apiFrom),
 		)),
 		item("adapters", adaptersTerm(in.Adapters)),
 	), nil
@@ -48,6 +53,7 @@ func adapterServiceTerm(as *AdapterServiceInput) *ast.Term {
 	for adapter, o := range as.Overrides {
 		overrides = append(overrides, item(adapter, ast.ObjectTerm(
 			item("type", ast.InternedTerm(o.Type)),
+			item("port", ast.InternedTerm(o.Port)),
 			item("annotations", stringMapTerm(o.Annotations)),
 		)))
 	}
@@ -84,15 +90,15 @@ func peersTerm(peers []networkingv1.NetworkPolicyPeer) (*ast.Term, error) {
 	}
 	raw, err := json.Marshal(peers)
 	if err != nil {
-		return nil, fmt.Errorf("encode networkPolicy.from: %w", err)
+		return nil, fmt.Errorf("encode: %w", err)
 	}
 	var doc any
 	if err := util.UnmarshalJSON(raw, &doc); err != nil {
-		return nil, fmt.Errorf("decode networkPolicy.from: %w", err)
+		return nil, fmt.Errorf("decode: %w", err)
 	}
 	value, err := ast.InterfaceToValue(doc)
 	if err != nil {
-		return nil, fmt.Errorf("convert networkPolicy.from: %w", err)
+		return nil, fmt.Errorf("convert: %w", err)
 	}
 	return ast.NewTerm(value), nil
 }

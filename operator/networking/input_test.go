@@ -29,7 +29,7 @@ func TestBuildInputAppliesDefaults(t *testing.T) {
 			Type: "LoadBalancer", Annotations: map[string]string{}, NameTemplate: "{instance}-{adapter}",
 			LoadBalancerSourceRanges: []string{}, Overrides: map[string]ServiceOverride{},
 		},
-		NetworkPolicy: NetworkPolicyInput{Enabled: true, From: []networkingv1.NetworkPolicyPeer{}},
+		NetworkPolicy: NetworkPolicyInput{Enabled: true, From: []networkingv1.NetworkPolicyPeer{}, APIFrom: []networkingv1.NetworkPolicyPeer{}},
 		Adapters:      []Adapter{},
 	}
 	if diff := cmp.Diff(want, in); diff != "" {
@@ -49,11 +49,14 @@ func TestBuildInputCopiesTheSpec(t *testing.T) {
 		LoadBalancerClass:        ptr.To("example.com/lb"),
 		ExternalTrafficPolicy:    corev1.ServiceExternalTrafficPolicyLocal,
 		LoadBalancerSourceRanges: []string{"10.0.0.0/8"},
-		Overrides:                map[string]v1alpha1.AdapterServiceOverride{"smb": {Type: v1alpha1.ServiceTypeClusterIP}},
+		Overrides: map[string]v1alpha1.AdapterServiceOverride{
+			"smb": {Type: v1alpha1.ServiceTypeClusterIP}, "nfs": {Port: ptr.To[int32](2049)},
+		},
 	}
 	server.Spec.NetworkPolicy = v1alpha1.NetworkPolicySpec{
 		Enabled: ptr.To(false),
 		From:    []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}},
+		APIFrom: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "storage"}}}},
 	}
 	in := BuildInput(server, NamespaceInfo{Name: "storage", Labels: map[string]string{"env": "prod"}},
 		OperatorInfo{Namespace: "ops", PodLabels: map[string]string{"app": "op"}}, []Adapter{smb(), nfs()})
@@ -64,10 +67,13 @@ func TestBuildInputCopiesTheSpec(t *testing.T) {
 	if in.ControlPlane.Port != 9090 || in.AdapterService.Type != "NodePort" || in.AdapterService.LoadBalancerClass != "example.com/lb" {
 		t.Errorf("spec not copied: %+v", in)
 	}
-	if got := in.AdapterService.Overrides["smb"]; got.Type != "ClusterIP" || got.Annotations == nil {
-		t.Errorf("override = %+v", got)
+	if got := in.AdapterService.Overrides["smb"]; got.Type != "ClusterIP" || got.Port != 0 || got.Annotations == nil {
+		t.Errorf("override = %+v, want ClusterIP on the adapter's own port (0)", got)
 	}
-	if in.NetworkPolicy.Enabled || len(in.NetworkPolicy.From) != 1 {
+	if got := in.AdapterService.Overrides["nfs"]; got.Type != "" || got.Port != 2049 {
+		t.Errorf("override = %+v, want the common type, published on 2049", got)
+	}
+	if in.NetworkPolicy.Enabled || len(in.NetworkPolicy.From) != 1 || len(in.NetworkPolicy.APIFrom) != 1 {
 		t.Errorf("networkPolicy = %+v", in.NetworkPolicy)
 	}
 	if in.Adapters[0].Type != "nfs" || in.Adapters[1].Type != "smb" {
@@ -83,7 +89,12 @@ func TestBuildInputCopiesTheSpec(t *testing.T) {
 // would make of the input's JSON, which is what `policy eval` reads.
 func TestASTValueEqualsJSONConversion(t *testing.T) {
 	server := testServer()
-	server.Spec.AdapterService.Overrides = map[string]v1alpha1.AdapterServiceOverride{"smb": {Type: "NodePort", Annotations: map[string]string{"k": "v"}}}
+	server.Spec.AdapterService.Overrides = map[string]v1alpha1.AdapterServiceOverride{
+		"smb": {Type: "NodePort", Annotations: map[string]string{"k": "v"}}, "webdav": {Port: ptr.To[int32](80)},
+	}
+	server.Spec.NetworkPolicy.APIFrom = []networkingv1.NetworkPolicyPeer{
+		{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "dfsctl"}}},
+	}
 	server.Spec.AdapterService.LoadBalancerSourceRanges = []string{"10.0.0.0/8"}
 	server.Spec.NetworkPolicy.From = []networkingv1.NetworkPolicyPeer{
 		{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}}},
@@ -116,6 +127,8 @@ func TestASTValueEqualsJSONConversion(t *testing.T) {
 func TestBuiltInputMatchesTheInputSchema(t *testing.T) {
 	in := testInput(nfs(), smb(), Adapter{Type: "x", Enabled: true, Running: true})
 	in.NetworkPolicy.From = []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
+	in.NetworkPolicy.APIFrom = []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8"}}}
+	in.AdapterService.Overrides = map[string]ServiceOverride{"nfs": {Port: 2049, Annotations: map[string]string{}}}
 	if err := ValidateInputDocument(context.Background(), toJSON(t, in)); err != nil {
 		t.Error(err)
 	}
@@ -124,12 +137,13 @@ func TestBuiltInputMatchesTheInputSchema(t *testing.T) {
 func TestInputSchemaRejectsBadInput(t *testing.T) {
 	doc := toJSON(t, testInput(nfs())).(map[string]any)
 	doc["adapterService"].(map[string]any)["type"] = "ExternalName"
+	doc["adapterService"].(map[string]any)["overrides"] = map[string]any{"nfs": map[string]any{"type": "", "port": 70000, "annotations": map[string]any{}}}
 	delete(doc, "controlPlane")
 	err := ValidateInputDocument(context.Background(), doc)
 	if err == nil {
 		t.Fatal("bad input accepted")
 	}
-	for _, want := range []string{"controlPlane", "adapterService.type"} {
+	for _, want := range []string{"controlPlane", "adapterService.type", "adapterService.overrides.nfs.port"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}

@@ -3,6 +3,8 @@
 //	chartgen manifests -chart DIR -crds DIR -role FILE   CRD templates and RBAC rules
 //	chartgen docs -chart DIR                              README values table
 //	chartgen schemas -swagger FILE -out DIR               kubeconform schemas of the Kubernetes API
+//	chartgen package -chart DIR -out DIR -image REPO:TAG [-digest sha256:...] -created UNIX
+//	                                                      the chart archive, appVersion TAG, the image pinned
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/dittofs/dittofs-operator/hack/chart/gen"
 )
@@ -23,7 +26,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: chartgen manifests|docs|schemas [flags]")
+		return fmt.Errorf("usage: chartgen manifests|docs|schemas|package [flags]")
 	}
 	fs := flag.NewFlagSet("chartgen "+args[0], flag.ContinueOnError)
 	chart := fs.String("chart", "charts/dittofs-operator", "the chart's folder")
@@ -69,7 +72,21 @@ func run(args []string) error {
 		}
 		fmt.Printf("wrote %d schemas into %s\n", n, *out)
 		return nil
+	case "package":
+		out := fs.String("out", "bin/chart", "folder to write the chart archive into")
+		image := fs.String("image", "", "the image the chart installs, REPOSITORY:TAG; TAG becomes the appVersion")
+		digest := fs.String("digest", "", "the image's digest, pinned in values.yaml (image.digest)")
+		created := fs.Int64("created", 0, "modification time of the archive's files, in seconds since the epoch (the commit's time)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		path, err := gen.Package(*chart, *out, gen.PackageOptions{Image: *image, Digest: *digest, Created: time.Unix(*created, 0)})
+		if err != nil {
+			return err
+		}
+		fmt.Println(path)
+		return nil
 	default:
-		return fmt.Errorf("unknown command %q: want manifests, docs or schemas", args[0])
+		return fmt.Errorf("unknown command %q: want manifests, docs, schemas or package", args[0])
 	}
 }

@@ -16,6 +16,13 @@ const (
 	DefaultNameTemplate       = "{instance}-{adapter}"
 	DefaultAdapterServiceType = ServiceType("LoadBalancer")
 	DefaultAPIServiceType     = ServiceType("ClusterIP")
+	// DefaultRetention keeps a stopped adapter's Service long enough for a
+	// settings change or an upgrade, which disable and enable it again.
+	DefaultRetention = 5 * time.Minute
+	MaxRetention     = 24 * time.Hour
+	// MaxNameLength bounds a DittoServer's name: the StatefulSet, its pods
+	// and the Services are named after it.
+	MaxNameLength = 45
 )
 
 // Service types the operator may create.
@@ -76,6 +83,14 @@ func (s *DittoServerSpec) NameTemplateOrDefault() string {
 		return DefaultNameTemplate
 	}
 	return s.AdapterService.NameTemplate
+}
+
+// RetentionOrDefault is how long the Service of a stopped adapter is kept.
+func (s *DittoServerSpec) RetentionOrDefault() time.Duration {
+	if s.AdapterService.Retention == nil {
+		return DefaultRetention
+	}
+	return s.AdapterService.Retention.Duration
 }
 
 // APIServiceTypeOrDefault is the type of the control-plane API Service.

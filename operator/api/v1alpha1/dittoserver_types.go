@@ -119,7 +119,7 @@ type DittoServerSpec struct {
 	// NFSPort is no longer supported: adapters are managed through the DittoFS
 	// API. It stays in the schema only so that admission can explain what to do
 	// instead (`dfsctl adapter enable nfs --port <port>`).
-	// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() && oldSelf.value() == self",optionalOldSelf=true,message="spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port <port>'"
+	// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() && oldSelf.value() == self",optionalOldSelf=true,messageExpression=`"spec.nfsPort is no longer supported: adapters are managed through the DittoFS API. Remove the field and run 'dfsctl adapter enable nfs --port %d'".format([self >= 1 && self <= 65535 ? self : 12049])`
 	// +optional
 	NFSPort *int32 `json:"nfsPort,omitempty"`
 
@@ -273,10 +273,12 @@ type AdapterServiceSpec struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 
 	// NameTemplate names each adapter Service; `{instance}` is the
-	// DittoServer's name and `{adapter}` the adapter type.
+	// DittoServer's name and `{adapter}` the adapter type, the only
+	// placeholders.
 	// +kubebuilder:default="{instance}-{adapter}"
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="(oldSelf.hasValue() && oldSelf.value() == self) || !self.replace('{instance}', '').replace('{adapter}', '').matches('[{}]')",optionalOldSelf=true,messageExpression=`"spec.adapterService.nameTemplate \"" + self + "\" uses " + self.replace('{instance}', '').replace('{adapter}', '').find('\\{[^{}]*\\}?|\\}') + ", which is not a placeholder: only {instance} (the DittoServer's name) and {adapter} (the adapter type) are filled in"`
 	// +optional
 	NameTemplate string `json:"nameTemplate,omitempty"`
 
@@ -294,10 +296,27 @@ type AdapterServiceSpec struct {
 	// +optional
 	LoadBalancerSourceRanges []string `json:"loadBalancerSourceRanges,omitempty"`
 
-	// Overrides are per adapter type (`nfs`, `smb`): a different Service type or
-	// extra annotations for that adapter only.
+	// Overrides are keyed by adapter type, as the DittoFS API reports it
+	// (`nfs`, `smb`, `webdav`, ...): a different Service type, published
+	// port or extra annotations for that adapter only.
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 63 && k.matches('^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'))",messageExpression=`"spec.adapterService.overrides key \"" + self.filter(k, size(k) > 63 || !k.matches('^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'))[0] + "\" is not an adapter type: adapter types are named as 'dfsctl adapter list' shows them (nfs, smb, webdav, ...), with at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit"`
 	// +optional
 	Overrides map[string]AdapterServiceOverride `json:"overrides,omitempty"`
+
+	// Retention is how long the Service of an adapter that stopped is kept,
+	// so that an adapter disabled and enabled again (a settings change, an
+	// upgrade) comes back at the same address: its cluster IP, node port and
+	// load-balancer address. Its NetworkPolicy is removed at once, so the
+	// port closes; the Service still selects the pod but nothing listens
+	// behind it. An adapter that returns, on any port, gets the same Service
+	// back, updated in place; after the period it is deleted. 0s deletes it
+	// at once. At most 24h. The default is written as Go prints durations
+	// (5m0s), so that a client writing the object back changes nothing.
+	// +kubebuilder:default="5m0s"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('24h')",message="adapterService.retention must be between 0s and 24h"
+	// +optional
+	Retention *metav1.Duration `json:"retention,omitempty"`
 }
 
 // AdapterServiceOverride changes the Service of one adapter type.
@@ -305,6 +324,17 @@ type AdapterServiceOverride struct {
 	// Type replaces the Service type for this adapter.
 	// +optional
 	Type ServiceType `json:"type,omitempty"`
+
+	// Port the Service publishes for this adapter, such as 2049 for NFS
+	// clients that expect the standard port; the adapter's own port when
+	// absent. The Service forwards it to the adapter's port (targetPort),
+	// and the NetworkPolicy and container port stay on the adapter's port.
+	// It may not be the control-plane port, nor a port another adapter's
+	// Service publishes.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port *int32 `json:"port,omitempty"`
 
 	// Annotations are added to (and win over) the common annotations.
 	// +optional
@@ -343,7 +373,7 @@ type AdapterPortsSpec struct {
 // NetworkPolicySpec sets the NetworkPolicies created for the server.
 type NetworkPolicySpec struct {
 	// Enabled creates a NetworkPolicy per running adapter and a baseline policy
-	// admitting the control-plane port from the operator's namespace only.
+	// admitting the control-plane port from the operator (and apiFrom) only.
 	// +kubebuilder:default=true
 	// +optional
 	Enabled *bool `json:"enabled,omitempty"`
@@ -352,6 +382,14 @@ type NetworkPolicySpec struct {
 	// +listType=atomic
 	// +optional
 	From []networkingv1.NetworkPolicyPeer `json:"from,omitempty"`
+
+	// APIFrom lists the peers admitted to the control-plane API port besides
+	// the operator, such as the namespace where administrators run dfsctl.
+	// `kubectl port-forward svc/<name>-api` needs no peer here: it reaches
+	// the pod through the kubelet, not through the pod network.
+	// +listType=atomic
+	// +optional
+	APIFrom []networkingv1.NetworkPolicyPeer `json:"apiFrom,omitempty"`
 }
 
 // DittoServerStatus is the observed state of a DittoServer.
@@ -378,7 +416,9 @@ type DittoServerStatus struct {
 	// +optional
 	Adapters []AdapterStatus `json:"adapters,omitempty"`
 
-	// RunningAdapters summarises the running adapters, e.g. `nfs:12049,smb:1445`.
+	// RunningAdapters summarises the running adapters, e.g.
+	// `nfs:12049,smb:1445`, or `<none>` when the DittoFS API reports none
+	// running; empty until the adapters are first read.
 	// +optional
 	RunningAdapters string `json:"runningAdapters,omitempty"`
 
@@ -391,6 +431,17 @@ type DittoServerStatus struct {
 	// template matches the running adapters.
 	// +optional
 	PendingPorts *PendingPortsStatus `json:"pendingPorts,omitempty"`
+
+	// Reason is why the server is not ready: the reason of the Ready
+	// condition while it is not True, empty when it is.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+
+	// PolicyRevision is the revision of the networking policy bundle that
+	// made the last decision for the adapters, applied or refused (a hash of
+	// its modules and settings, which the operator logs with each reload).
+	// +optional
+	PolicyRevision string `json:"policyRevision,omitempty"`
 
 	// LastPollTime is when a successful adapter poll was last recorded. It is
 	// written when what the poll observed changes, so that a steady state costs
@@ -434,11 +485,27 @@ type AdapterStatus struct {
 	// ServiceType of the adapter's Service.
 	// +optional
 	ServiceType string `json:"serviceType,omitempty"`
+	// ServicePort is the port the adapter's Service publishes; it forwards
+	// to Port.
+	// +optional
+	ServicePort int32 `json:"servicePort,omitempty"`
+	// RetainedUntil is set while the adapter does not run and its Service
+	// is kept for it (spec.adapterService.retention): the Service keeps its
+	// address but nothing serves it, and it is deleted then unless the
+	// adapter returns.
+	// +optional
+	RetainedUntil *metav1.Time `json:"retainedUntil,omitempty"`
 	// Endpoints through which clients reach the adapter: load-balancer IPs or
-	// host names, node ports and the cluster IP.
+	// host names (`pending` while a LoadBalancer Service has none), node
+	// ports and the cluster IP.
 	// +listType=atomic
 	// +optional
 	Endpoints []string `json:"endpoints,omitempty"`
+	// Message carries what the networking policy warns about this adapter,
+	// such as an adapter enabled but not running, or port 0 replaced by the
+	// type's default.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // Phase summarises a DittoServer's conditions.
@@ -476,11 +543,14 @@ const (
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ditto;dittofs,categories=dittofs
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.reason`,priority=1
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`,priority=1
 // +kubebuilder:printcolumn:name="Adapters",type=string,JSONPath=`.status.runningAdapters`
 // +kubebuilder:printcolumn:name="Endpoints",type=string,JSONPath=`.status.endpoints`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 45",message="metadata.name must be at most 45 characters: the StatefulSet, its pods and Services are named after it"
+// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() || !self.metadata.name.contains('.')",optionalOldSelf=true,messageExpression=`"metadata.name \"" + self.metadata.name + "\" contains a dot: the Services " + self.metadata.name + "-api, " + self.metadata.name + "-headless and those of the adapters are named after it, and a Service name may not contain dots. Choose a name without dots, such as \"" + self.metadata.name.replace('.', '-') + "\""`
+// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() || self.metadata.name.matches('^[a-z]')",optionalOldSelf=true,messageExpression=`"metadata.name \"" + self.metadata.name + "\" does not start with a letter: the Services " + self.metadata.name + "-api, " + self.metadata.name + "-headless and those of the adapters are named after it, and Kubernetes before 1.36 refuses Service names that do not start with a letter. Start the name with a letter, such as \"fs-" + self.metadata.name + "\""`
 
 // DittoServer runs one DittoFS file server. The operator creates its workload,
 // keeps a least-privilege DittoFS account, and publishes a Service and a

@@ -26,6 +26,12 @@ const (
 	// otherwise send the admin password to any address.
 	AnnotationAPIURL = "dittofs.io/api-url"
 
+	// AnnotationStoppedAt on an adapter Service records when the operator
+	// found its adapter stopped (RFC 3339): the Service is kept for
+	// spec.adapterService.retention from then, across operator restarts.
+	// The operator sets it and removes it when the adapter returns.
+	AnnotationStoppedAt = "dittofs.io/adapter-stopped-at"
+
 	// Finalizer lets the operator remove its DittoFS account before the
 	// DittoServer goes away.
 	Finalizer = "dittofs.dittofs.com/cleanup"

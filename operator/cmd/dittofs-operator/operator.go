@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -20,6 +19,7 @@ import (
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/controller"
 	"github.com/dittofs/dittofs-operator/operator/networking"
+	"github.com/dittofs/dittofs-operator/operator/version"
 	"github.com/dittofs/dittofs-operator/webhooks"
 )
 
@@ -55,6 +55,10 @@ func runOperator(args []string) error {
 	if err != nil {
 		return err
 	}
+	if o.showVersion {
+		fmt.Println(version.Get())
+		return nil
+	}
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(defaultGCPercent)
 	}
@@ -66,13 +70,19 @@ func runOperator(args []string) error {
 	}
 	// A new bundle reconciles every DittoServer; the reconciler is set
 	// before the engine starts polling its folder.
-	var reconciler *controller.DittoServerReconciler
-	engine, err := newPolicyEngine(o, func(r networking.ReloadResult) { onPolicyReload(reconciler, r) })
+	reporter := &policyReporter{
+		reader:    mgr.GetAPIReader(),
+		recorder:  mgr.GetEventRecorder("dittofs-operator"),
+		configMap: o.policyConfigMap(),
+		dir:       o.policyDir,
+		log:       ctrl.Log.WithName("policy"),
+	}
+	engine, err := newPolicyEngine(o, reporter.onReload)
 	if err != nil {
 		return err
 	}
 	operator := networking.OperatorInfo{Namespace: o.operatorNamespace, PodLabels: o.podLabels()}
-	reconciler = &controller.DittoServerReconciler{
+	reconciler := &controller.DittoServerReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
 		Scheme:                  mgr.GetScheme(),
@@ -87,8 +97,12 @@ func runOperator(args []string) error {
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DittoServer controller: %w", err)
 	}
+	reporter.reconciler = reconciler
 	if err := mgr.Add(engine); err != nil {
 		return fmt.Errorf("adding the policy engine: %w", err)
+	}
+	if err := mgr.Add(reporter); err != nil {
+		return fmt.Errorf("adding the policy reporter: %w", err)
 	}
 	if err := setupWebhook(mgr, o, engine, operator); err != nil {
 		return err
@@ -96,7 +110,8 @@ func runOperator(args []string) error {
 	if o.allowAPIURLOverride {
 		setupLog.Info("WARNING: --allow-api-url-override is on: the dittofs.io/api-url annotation decides where admin passwords are sent; never use it in a shared cluster")
 	}
-	setupLog.Info("starting the operator", "namespace", o.operatorNamespace, "watchNamespaces", o.namespaces(), "policyRevision", engine.Revision())
+	build := version.Get()
+	setupLog.Info("starting the operator", "version", build.Version, "commit", build.Commit, "namespace", o.operatorNamespace, "watchNamespaces", o.namespaces(), "policyRevision", engine.Revision())
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		return fmt.Errorf("running the manager: %w", err)
 	}
@@ -164,19 +179,6 @@ func newPolicyEngine(o *options, onReload func(networking.ReloadResult)) (*netwo
 		ctrl.Log.WithName("setup").Error(err, "the networking policy does not load; adapter objects stay as they are until it does")
 	}
 	return engine, nil
-}
-
-// onPolicyReload reports a bundle load and, when a new bundle serves,
-// reconciles every DittoServer with it.
-func onPolicyReload(reconciler *controller.DittoServerReconciler, r networking.ReloadResult) {
-	if r.Err != nil {
-		policyReloads.WithLabelValues("refused").Inc()
-		return // the engine logs the file and line; the previous bundle serves on
-	}
-	policyReloads.WithLabelValues("served").Inc()
-	if reconciler != nil {
-		reconciler.PolicyChanged(context.Background())
-	}
 }
 
 func setupWebhook(mgr ctrl.Manager, o *options, engine networking.Evaluator, operator networking.OperatorInfo) error {

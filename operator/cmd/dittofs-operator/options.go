@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -33,6 +34,7 @@ type options struct {
 	watchNamespaces         string
 
 	policyDir             string
+	policyConfigMapName   string
 	policyReplaceDefaults bool
 	policyPollInterval    time.Duration
 
@@ -50,6 +52,9 @@ type options struct {
 	webhookExtraDNSNames  string
 
 	zap zap.Options
+
+	// showVersion prints the build's version and exits.
+	showVersion bool
 }
 
 func parseOptions(args []string) (*options, error) {
@@ -64,6 +69,8 @@ func parseOptions(args []string) (*options, error) {
 	fs.StringVar(&o.operatorPodLabels, "operator-pod-labels", "", "Labels of the operator's pods (k=v,...): the NetworkPolicy baseline admits the DittoFS API port from them.")
 	fs.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; all when empty.")
 	fs.StringVar(&o.policyDir, "policy-dir", "", "Folder of platform policy modules (*.rego) and settings (*.json, *.yaml), typically a mounted ConfigMap; reloaded when it changes.")
+	fs.StringVar(&o.policyConfigMapName, "policy-configmap", "",
+		"ConfigMap (in --operator-namespace) mounted at --policy-dir: each load of the policies is reported as an event on it, a refused one as a Warning naming its file and line.")
 	fs.BoolVar(&o.policyReplaceDefaults, "policy-replace-defaults", false, "Use only the modules of --policy-dir, not the embedded default policy.")
 	fs.DurationVar(&o.policyPollInterval, "policy-poll-interval", 10*time.Second, "How often --policy-dir is checked for changes.")
 	fs.BoolVar(&o.allowAPIURLOverride, "allow-api-url-override", false,
@@ -80,6 +87,7 @@ func parseOptions(args []string) (*options, error) {
 	fs.StringVar(&o.webhookServiceName, "webhook-service-name", webhooks.DefaultServiceName, "Service in front of the webhook; the certificate is issued for its DNS names.")
 	fs.StringVar(&o.webhookConfigName, "webhook-configuration-name", webhooks.DefaultConfigurationName, "ValidatingWebhookConfiguration that receives the CA (operator mode).")
 	fs.StringVar(&o.webhookExtraDNSNames, "webhook-cert-extra-dns-names", "", "More DNS names of the webhook certificate (comma-separated), e.g. localhost for a local run.")
+	fs.BoolVar(&o.showVersion, "version", false, "Print the version and the commit the binary was built from, and exit.")
 	o.zap.BindFlags(fs)
 	config.RegisterFlags(fs) // --kubeconfig, read by ctrl.GetConfigOrDie
 	if err := fs.Parse(args); err != nil {
@@ -87,6 +95,9 @@ func parseOptions(args []string) (*options, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.showVersion {
+		return o, nil
 	}
 	return o, o.validate()
 }
@@ -102,10 +113,22 @@ func (o *options) validate() error {
 	if o.webhookCertManagement != certsByOperator && o.webhookCertManagement != certsByCertManager {
 		errs = append(errs, fmt.Errorf("--webhook-cert-management must be %q or %q, not %q", certsByOperator, certsByCertManager, o.webhookCertManagement))
 	}
+	if o.policyConfigMapName != "" && o.policyDir == "" {
+		errs = append(errs, errors.New("--policy-configmap names the ConfigMap mounted at --policy-dir, which is not set"))
+	}
 	if o.maxConcurrentReconciles < 1 {
 		errs = append(errs, errors.New("--max-concurrent-reconciles must be at least 1"))
 	}
 	return errors.Join(errs...)
+}
+
+// policyConfigMap is the ConfigMap the policy folder is mounted from; an
+// empty name when there is none.
+func (o *options) policyConfigMap() types.NamespacedName {
+	if o.policyConfigMapName == "" {
+		return types.NamespacedName{}
+	}
+	return types.NamespacedName{Namespace: o.operatorNamespace, Name: o.policyConfigMapName}
 }
 
 // podLabels are the operator pods' labels.

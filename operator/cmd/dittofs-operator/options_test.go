@@ -41,3 +41,27 @@ func TestParseOptionsSplitsNamespaces(t *testing.T) {
 		t.Errorf("namespaces = %q", got)
 	}
 }
+
+func TestParseOptionsVersionNeedsNothingElse(t *testing.T) {
+	t.Setenv("POD_NAMESPACE", "")
+	o, err := parseOptions([]string{"--version"})
+	if err != nil {
+		t.Fatalf("--version alone: %v", err)
+	}
+	if !o.showVersion {
+		t.Error("--version did not ask for the version")
+	}
+}
+
+func TestParseOptionsPolicyConfigMap(t *testing.T) {
+	o, err := parseOptions([]string{"--operator-namespace=dittofs-system", "--policy-dir=/etc/p", "--policy-configmap=dittofs-operator-policies"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := o.policyConfigMap().String(); got != "dittofs-system/dittofs-operator-policies" {
+		t.Errorf("policy ConfigMap = %q", got)
+	}
+	if _, err := parseOptions([]string{"--operator-namespace=x", "--policy-configmap=p"}); err == nil || !strings.Contains(err.Error(), "--policy-dir") {
+		t.Errorf("a ConfigMap without a policy folder: %v", err)
+	}
+}

@@ -4,19 +4,16 @@
 package policycli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/open-policy-agent/opa/v1/tester"
-	"github.com/open-policy-agent/opa/v1/util"
 
 	"github.com/dittofs/dittofs-operator/operator/networking"
 )
@@ -85,7 +82,6 @@ func (b *bundleFlags) options() networking.Options {
 		PolicyDir:       b.policyDir,
 		DataFiles:       b.dataFiles,
 		ReplaceDefaults: b.replaceDefaults,
-		CacheSize:       -1,
 	}
 }
 
@@ -126,13 +122,26 @@ func parse(fs *flag.FlagSet, args []string, help string, stdout, stderr io.Write
 	return true, ExitOK
 }
 
-const evalHelp = `Usage: dittofs-operator policy eval --input FILE [flags]
+const evalHelp = `Usage: dittofs-operator policy eval (--input FILE | --server NAME [-n NAMESPACE]) [flags]
 
-Prints the decision (data.dittofs.networking.decision) for the input document
-in FILE as indented JSON, after the operator's guardrails. Warnings go to
-standard error. Exits 1 when the decision is denied, breaks a guardrail or the
-bundle does not compile, and 2 when the input is unreadable or does not match
-the input schema (policies/input.schema.json).
+Prints the decision (data.dittofs.networking.decision) as indented JSON, after
+the operator's guardrails. Warnings go to standard error. Exits 1 when the
+decision is denied, breaks a guardrail or the bundle does not compile, and 2
+when the input is unreadable or does not match the input schema
+(policies/input.schema.json).
+
+--input FILE reads an input document. Its adapters may be given as the
+operator builds them, or exactly as GET /api/v1/adapters returns them: what
+the operator derives from those (a port of 0 made the type's default,
+portDefaulted) is derived by the operator's own code.
+
+--server NAME builds the input of a live DittoServer with the operator's
+code, from the current kubeconfig: the DittoServer, its namespace's labels,
+and the adapters the operator last recorded in its status. It prints
+{"input": ..., "decision": ...}; save .input to start a --input file from
+reality. The operator's namespace and pod labels are part of the input: the
+defaults are those of the chart installed as release dittofs-operator in
+dittofs-system.
 
 Flags:
 `
@@ -141,18 +150,23 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	var bundle bundleFlags
 	bundle.register(fs)
+	var server serverFlags
+	server.register(fs)
 	inputFile := fs.String("input", "", "input document (JSON), as the operator builds it")
 	if ok, code := parse(fs, args, evalHelp, stdout, stderr); !ok {
 		return code
 	}
-	if *inputFile == "" {
-		fmt.Fprint(stderr, "--input is required\n\n")
+	if (*inputFile == "") == (server.name == "") {
+		fmt.Fprint(stderr, "one of --input and --server is required\n\n")
 		fs.SetOutput(stderr)
 		fmt.Fprint(stderr, evalHelp)
 		fs.PrintDefaults()
 		return ExitUsage
 	}
 	ctx := context.Background()
+	if server.name != "" {
+		return evalServer(ctx, &server, bundle, stdout, stderr)
+	}
 	in, err := readInput(ctx, *inputFile)
 	if err != nil {
 		printErrors(stderr, err)
@@ -170,26 +184,33 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	return printDecision(d, stdout, stderr)
 }
 
-// readInput reads and checks an input document.
-func readInput(ctx context.Context, file string) (networking.Input, error) {
-	var in networking.Input
-	raw, err := os.ReadFile(file)
+// evalServer prints the input of a live DittoServer and its decision.
+func evalServer(ctx context.Context, server *serverFlags, bundle bundleFlags, stdout, stderr io.Writer) int {
+	live, err := server.readServer(ctx)
 	if err != nil {
-		return in, fmt.Errorf("read input: %w", err)
+		printErrors(stderr, err)
+		return ExitUsage
 	}
-	var doc any
-	if err := util.UnmarshalJSON(raw, &doc); err != nil {
-		return in, fmt.Errorf("input %s is not JSON: %w", file, err)
+	engine, code := newEngine(bundle.options(), stderr)
+	if engine == nil {
+		return code
 	}
-	if err := networking.ValidateInputDocument(ctx, doc); err != nil {
-		return in, fmt.Errorf("input %s does not match the policy input schema: %w", file, err)
+	live.notes(stderr, engine.Revision())
+	d, evalErr := engine.Evaluate(ctx, live.input)
+	out, err := json.MarshalIndent(struct {
+		Input    networking.Input     `json:"input"`
+		Decision *networking.Decision `json:"decision,omitempty"`
+	}{live.input, d}, "", "  ")
+	if err != nil {
+		fmt.Fprintf(stderr, "encode: %v\n", err)
+		return ExitRefused
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return in, fmt.Errorf("input %s: %w", file, err)
+	fmt.Fprintf(stdout, "%s\n", out)
+	if evalErr != nil {
+		printErrors(stderr, evalErr)
+		return ExitRefused
 	}
-	return in, nil
+	return printMessages(d, stderr)
 }
 
 func newEngine(opts networking.Options, stderr io.Writer) (*networking.Engine, int) {
@@ -212,6 +233,12 @@ func printDecision(d *networking.Decision, stdout, stderr io.Writer) int {
 		return ExitRefused
 	}
 	fmt.Fprintf(stdout, "%s\n", out)
+	return printMessages(d, stderr)
+}
+
+// printMessages prints a decision's warnings and denials; it says whether
+// the decision was denied.
+func printMessages(d *networking.Decision, stderr io.Writer) int {
 	for _, w := range d.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}

@@ -97,6 +97,62 @@ func TestEvalDenied(t *testing.T) {
 	}
 }
 
+// TestEvalAdapterOnTheControlPlanePort: nfs moved onto the API's port is
+// denied with both ports named, and nothing is decided on that port.
+func TestEvalAdapterOnTheControlPlanePort(t *testing.T) {
+	input := writeInput(t, func(doc map[string]any) {
+		doc["adapters"].([]any)[0].(map[string]any)["port"] = 8080
+	})
+	code, stdout, stderr := run(t, "eval", "--input", input)
+	if code != ExitRefused {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	want := `denied: adapter "nfs" reports port 8080, the control-plane port 8080 of the DittoFS API (spec.controlPlane.port)`
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr = %s\nwant %s", stderr, want)
+	}
+	var d struct {
+		Services        []json.RawMessage `json:"services"`
+		NetworkPolicies []struct {
+			Role string `json:"role"`
+		} `json:"networkPolicies"`
+		ContainerPorts []json.RawMessage `json:"containerPorts"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil {
+		t.Fatalf("decision: %v\n%s", err, stdout)
+	}
+	if len(d.Services) != 0 || len(d.ContainerPorts) != 0 || len(d.NetworkPolicies) != 1 || d.NetworkPolicies[0].Role != "api" {
+		t.Errorf("the decision publishes adapter objects beside the API's policy:\n%s", stdout)
+	}
+}
+
+// TestEvalReadsAdaptersAsTheAPIListsThem: an input whose adapters are a
+// recorded answer of GET /api/v1/adapters (ids, times, status objects, smb
+// reporting port 0) decides as the operator does: the port of 0 becomes the
+// type's default, with portDefaulted and its warning.
+func TestEvalReadsAdaptersAsTheAPIListsThem(t *testing.T) {
+	code, fromAPI, stderr := run(t, "eval", "--input", "testdata/input-api-adapters.json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if want := `warning: adapter "smb": the DittoFS API reported port 0, so the type's default port 12445 is assumed`; !strings.Contains(stderr, want) {
+		t.Errorf("stderr = %s\nwant %s", stderr, want)
+	}
+	derived := writeInput(t, func(doc map[string]any) {
+		doc["adapters"] = []any{
+			map[string]any{"type": "nfs", "port": 32049, "enabled": true, "running": true, "portDefaulted": false},
+			map[string]any{"type": "smb", "port": 12445, "enabled": true, "running": true, "portDefaulted": true},
+		}
+	})
+	code, fromOperatorForm, stderr := run(t, "eval", "--input", derived)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if diff := cmp.Diff(fromOperatorForm, fromAPI); diff != "" {
+		t.Errorf("decision from the API's listing differs from the operator's form (-operator +api):\n%s", diff)
+	}
+}
+
 func TestEvalWithSettings(t *testing.T) {
 	dir := writeDir(t, map[string]string{"settings.yaml": "serviceLabels:\n  team: storage\n"})
 	code, stdout, stderr := run(t, "eval", "--input", "testdata/input.json", "--data", filepath.Join(dir, "settings.yaml"))
@@ -124,7 +180,7 @@ func TestEvalBrokenModule(t *testing.T) {
 	if code != ExitRefused {
 		t.Fatalf("exit %d", code)
 	}
-	if want := filepath.Join(dir, "broken.rego") + ":4: rego_type_error: undefined function http.send"; !strings.Contains(stderr, want) {
+	if want := filepath.Join(dir, "broken.rego") + ":4: dittofs_refused_builtin: http.send is not allowed in policies"; !strings.Contains(stderr, want) {
 		t.Errorf("stderr = %s\nwant %s", stderr, want)
 	}
 }
@@ -146,17 +202,26 @@ func TestEvalInputErrors(t *testing.T) {
 		delete(doc, "operator")
 	})
 	unknownField := writeInput(t, func(doc map[string]any) { doc["extra"] = 1 })
+	mixed := writeInput(t, func(doc map[string]any) {
+		delete(doc["adapters"].([]any)[1].(map[string]any), "portDefaulted")
+	})
+	noRunning := writeInput(t, func(doc map[string]any) {
+		doc["adapters"] = []any{map[string]any{"type": "nfs", "port": 12049, "enabled": true}}
+	})
 	cases := map[string]struct {
 		args []string
 		want []string
 	}{
-		"no input":      {[]string{"eval"}, []string{"--input is required", "Usage: dittofs-operator policy eval"}},
-		"missing file":  {[]string{"eval", "--input", "absent.json"}, []string{"read input: open absent.json"}},
-		"not JSON":      {[]string{"eval", "--input", filepath.Join(notJSON, "in.json")}, []string{"is not JSON"}},
-		"schema":        {[]string{"eval", "--input", badSchema}, []string{"does not match the policy input schema", "operator", "adapterService.type"}},
-		"unknown field": {[]string{"eval", "--input", unknownField}, []string{"extra"}},
-		"bad flag":      {[]string{"eval", "--nope"}, []string{"flag provided but not defined: -nope", "Usage: dittofs-operator policy eval"}},
-		"extra args":    {[]string{"eval", "--input", "testdata/input.json", "more"}, []string{"unexpected arguments: more"}},
+		"no input":        {[]string{"eval"}, []string{"one of --input and --server is required", "Usage: dittofs-operator policy eval"}},
+		"both inputs":     {[]string{"eval", "--input", "testdata/input.json", "--server", "fs1"}, []string{"one of --input and --server is required"}},
+		"mixed adapters":  {[]string{"eval", "--input", mixed}, []string{"input.adapters mixes the operator's form (with portDefaulted) and the DittoFS API's (without)"}},
+		"bad API adapter": {[]string{"eval", "--input", noRunning}, []string{"input.adapters, read as GET /api/v1/adapters returns them: adapter 0: malformed response: missing enabled or running"}},
+		"missing file":    {[]string{"eval", "--input", "absent.json"}, []string{"read input: open absent.json"}},
+		"not JSON":        {[]string{"eval", "--input", filepath.Join(notJSON, "in.json")}, []string{"is not JSON"}},
+		"schema":          {[]string{"eval", "--input", badSchema}, []string{"does not match the policy input schema", "operator", "adapterService.type"}},
+		"unknown field":   {[]string{"eval", "--input", unknownField}, []string{"extra"}},
+		"bad flag":        {[]string{"eval", "--nope"}, []string{"flag provided but not defined: -nope", "Usage: dittofs-operator policy eval"}},
+		"extra args":      {[]string{"eval", "--input", "testdata/input.json", "more"}, []string{"unexpected arguments: more"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -235,7 +300,7 @@ func TestTestWithoutTests(t *testing.T) {
 func TestTestRefusedBuiltin(t *testing.T) {
 	dir := writeDir(t, map[string]string{"p_test.rego": "package p_test\n\ntest_net if net.lookup_ip_addr(\"example.com\")\n"})
 	code, _, stderr := run(t, "test", "--policy-dir", dir)
-	if code != ExitRefused || !strings.Contains(stderr, "undefined function net.lookup_ip_addr") {
+	if code != ExitRefused || !strings.Contains(stderr, "p_test.rego:3: dittofs_refused_builtin: net.lookup_ip_addr is not allowed in policies") {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
