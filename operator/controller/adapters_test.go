@@ -237,7 +237,12 @@ var _ = Describe("Adapters", func() {
 		}
 
 		Expect(api.AcceptConnections()).To(Succeed())
-		Eventually(gone(&corev1.Service{}, "fs1-smb")).WithTimeout(2*pollInterval).Should(BeTrue(), "the first answer is followed")
+		Eventually(func(g Gomega) {
+			g.Expect(gone(&networkingv1.NetworkPolicy{}, "fs1-smb")()).To(BeTrue(), "smb's port closes")
+			svc := &corev1.Service{}
+			g.Expect(k8s.Get(ctx, key(ns, "fs1-smb"), svc)).To(Succeed())
+			g.Expect(svc.Annotations).To(HaveKey(dittov1.AnnotationStoppedAt), "its Service is kept for the retention period")
+		}).WithTimeout(2*pollInterval).Should(Succeed(), "the first answer is followed")
 		Eventually(func(g Gomega) { adaptersReady(g) }).Should(Succeed())
 	})
 
