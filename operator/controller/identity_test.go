@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -116,7 +117,8 @@ var _ = Describe("Operator identity", func() {
 		Eventually(func(g Gomega) {
 			creds := credentials(g, "fs1")
 			g.Expect(creds["password"]).To(Equal(before["password"]))
-			g.Expect(api.CheckPassword(controller.OperatorUsername, creds["password"])).To(BeTrue())
+			g.Expect(api.CheckPassword(controller.OperatorUsername, creds["password"])).To(BeTrue(),
+				"the Secret's password does not log in; users %v, calls %v", api.Users(), apiCalls(api))
 			authenticated(g, "fs1")
 		}).WithTimeout(2 * pollInterval).Should(Succeed())
 	})
@@ -204,4 +206,13 @@ func expectNoSecretsLeaked(ctx context.Context, namespace string, secrets ...str
 			Expect(e.Note).NotTo(ContainSubstring(secret), "a secret reached an event")
 		}
 	}
+}
+
+// apiCalls lists the calls a simulator answered, by route and status.
+func apiCalls(api *dittoAPI) []string {
+	var out []string
+	for _, rec := range api.Requests() {
+		out = append(out, fmt.Sprintf("%s %s %d", rec.Time.Format("15:04:05.000"), rec.Route, rec.Status))
+	}
+	return out
 }
