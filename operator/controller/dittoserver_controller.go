@@ -135,25 +135,40 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	return result, stepErr
 }
 
-// writeStatus writes the status unless the write would change nothing: the
-// server was read from a cache that has not seen the status this operator
-// last wrote, and that status is the one computed now. Every change to an
-// owned object starts a reconcile, and these often run before the cache
-// receives the status their own reconcile wrote.
+// writeStatus writes the status unless the write would change nothing.
+//
+// Every change to an owned object starts a reconcile, and these often read
+// the server from a cache that has not received the status their own
+// reconcile wrote. Such a reconcile computes its patch against the status
+// this operator last wrote, which the server holds, not against the stale
+// copy: a field the last write set and this one clears (the reason of a
+// Ready condition that turned True) is cleared, and a status equal to the
+// last one written is not written again. When the cache holds a version
+// that is neither the one the last write started from nor the one it made,
+// whether it saw that write is unknown, and the patch is conditional on the
+// version read: a stale read conflicts and the reconcile runs again.
 func (r *DittoServerReconciler) writeStatus(ctx context.Context, st *serverState, original, server *dittov1.DittoServer) error {
-	if w := st.statusWritten; w.status != nil && original.ResourceVersion == w.from {
+	w := st.statusWritten
+	base, lock := original, false
+	switch {
+	case w.status == nil || original.ResourceVersion == w.to:
+	case original.ResourceVersion == w.from:
 		computed := server.Status.DeepCopy()
 		computed.LastPollTime = w.status.LastPollTime
 		if equality.Semantic.DeepEqual(computed, w.status) {
 			return nil
 		}
+		base = original.DeepCopy()
+		base.Status = *w.status.DeepCopy()
+	default:
+		lock = true
 	}
 	before := server.ResourceVersion
-	if err := r.patchStatus(ctx, original, server, st.poll.lastSuccess); err != nil {
+	if err := r.patchStatus(ctx, base, server, st.poll.lastSuccess, lock); err != nil {
 		return err
 	}
 	if server.ResourceVersion != before {
-		st.statusWritten = statusWrite{from: before, status: server.Status.DeepCopy()}
+		st.statusWritten = statusWrite{from: before, to: server.ResourceVersion, status: server.Status.DeepCopy()}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -92,6 +93,52 @@ func TestNoStatusWriteTheCacheHasNotSeenYet(t *testing.T) {
 	reconcile(dittov1.PhaseDegraded)
 	if writes.Load() != 2 {
 		t.Errorf("a new status was not written")
+	}
+}
+
+// TestAStaleReadClearsWhatTheLastWriteSet: a reconcile that reads the server
+// from a cache that has not seen the status just written patches against
+// that status, so a field it set and this reconcile clears is cleared.
+func TestAStaleReadClearsWhatTheLastWriteSet(t *testing.T) {
+	ctx := context.Background()
+	stored := testServer()
+	r := newTestReconciler(t, stored)
+	var stale dittov1.DittoServer
+	if err := r.Get(ctx, client.ObjectKeyFromObject(stored), &stale); err != nil {
+		t.Fatal(err)
+	}
+	st := &serverState{}
+	tryWrite := func(from *dittov1.DittoServer, phase dittov1.Phase, reason string) error {
+		server := from.DeepCopy()
+		server.Status.Phase, server.Status.Reason = phase, reason
+		return r.writeStatus(ctx, st, from.DeepCopy(), server)
+	}
+	write := func(from *dittov1.DittoServer, phase dittov1.Phase, reason string) {
+		if err := tryWrite(from, phase, reason); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() *dittov1.DittoServer {
+		var s dittov1.DittoServer
+		if err := r.Get(ctx, client.ObjectKeyFromObject(stored), &s); err != nil {
+			t.Fatal(err)
+		}
+		return &s
+	}
+	write(&stale, dittov1.PhaseProvisioning, "PodNotReady")
+	write(&stale, dittov1.PhaseRunning, "") // the cache has not seen the first write
+	if got := read().Status; got.Phase != dittov1.PhaseRunning || got.Reason != "" {
+		t.Fatalf("status %s/%q after a stale read, want Running with no reason", got.Phase, got.Reason)
+	}
+
+	// A version of unknown age is written only if it is the current one.
+	fresh := read()
+	write(fresh, dittov1.PhaseDegraded, "PollFailed")
+	if err := tryWrite(&stale, dittov1.PhaseRunning, ""); !apierrors.IsConflict(err) {
+		t.Errorf("a write from a version two writes old: %v, want a conflict", err)
+	}
+	if got := read().Status; got.Phase != dittov1.PhaseDegraded || got.Reason != "PollFailed" {
+		t.Errorf("status %s/%q: a write from a version two writes old went through", got.Phase, got.Reason)
 	}
 }
 

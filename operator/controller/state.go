@@ -51,10 +51,11 @@ type serverState struct {
 	statusWritten statusWrite
 }
 
-// statusWrite is a status written over the resourceVersion from.
+// statusWrite is a status written over the resourceVersion from, which
+// made the resourceVersion to.
 type statusWrite struct {
-	from   string
-	status *dittov1.DittoServerStatus
+	from, to string
+	status   *dittov1.DittoServerStatus
 }
 
 func (st *serverState) forgetWarning(topic string) { delete(st.warned, topic) }
