@@ -252,15 +252,29 @@ endif
 BENCH_SIZES ?= 50,200,1000
 BENCH_FLAGS ?=
 BENCH_RESULTS := bench/results
+# The commit whose operator the scale run measures beside this one (the
+# design before the DittoFS poller); empty skips the comparison.
+BENCH_BASELINE ?= 008747e
+BASELINE_BIN := $(if $(BENCH_BASELINE),$(BIN_DIR)/dittofs-operator-$(BENCH_BASELINE))
 
-# Not a prerequisite of test: the scale run takes up to about 25 minutes at
-# the default sizes (BENCH_SIZES=50,200 takes about five). See bench/README.md.
+# Not a prerequisite of test: the scale run takes about 40 minutes at the
+# default sizes with the baseline (BENCH_SIZES=50,200 about ten). See
+# bench/README.md.
 .PHONY: bench
-bench: $(KUBE_APISERVER) $(ETCD) build ## Run the micro-benchmarks and the scale run (BENCH_SIZES=50,200,1000); results in bench/results/.
+bench: $(KUBE_APISERVER) $(ETCD) build $(BASELINE_BIN) ## Run the micro-benchmarks and the scale run (BENCH_SIZES=50,200,1000, beside BENCH_BASELINE); results in bench/results/.
 	@mkdir -p $(BENCH_RESULTS)
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout $(TEST_TIMEOUT) ./operator/networking/ ./operator/controller/ | tee $(BENCH_RESULTS)/micro.txt
-	BENCH_COMMAND='make bench BENCH_SIZES=$(BENCH_SIZES)' $(GO) -C bench run ./cmd/scale -sizes $(BENCH_SIZES) \
-		-operator $(abspath $(BIN_DIR))/dittofs-operator -micro $(abspath $(BENCH_RESULTS))/micro.txt -out $(abspath $(BENCH_RESULTS)) $(BENCH_FLAGS)
+	BENCH_COMMAND='make bench BENCH_SIZES=$(BENCH_SIZES) BENCH_BASELINE=$(BENCH_BASELINE)' $(GO) -C bench run ./cmd/scale -sizes $(BENCH_SIZES) \
+		-operator $(abspath $(BIN_DIR))/dittofs-operator -micro $(abspath $(BENCH_RESULTS))/micro.txt -out $(abspath $(BENCH_RESULTS)) \
+		$(if $(BASELINE_BIN),-baseline-operator $(abspath $(BASELINE_BIN)) -baseline-label $(BENCH_BASELINE)) $(BENCH_FLAGS)
+
+# The baseline operator, built from the commit's own tree (git archive), so
+# the working tree and its worktrees stay untouched.
+$(BIN_DIR)/dittofs-operator-%:
+	@mkdir -p $(BIN_DIR)
+	tree=$$(mktemp -d) && trap 'rm -rf "$$tree"' EXIT && \
+		git archive --format=tar $* | tar -x -C "$$tree" && \
+		(cd "$$tree" && $(GO) build -trimpath -o $(abspath $@) ./operator/cmd/dittofs-operator)
 
 ##@ Build
 

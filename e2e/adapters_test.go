@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"net/http"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -96,32 +95,4 @@ var _ = Describe("Adapters changed through the DittoFS API", func() {
 		}).WithTimeout(within).Should(Succeed())
 		Expect(s.api.CountSince(back, sim.RouteListAdapters, dittofs.RoleOperator)).To(BeNumerically(">=", 1))
 	})
-
-	It("refreshes short-lived tokens for two minutes without a 401 on any adapter listing", func(ctx SpecContext) {
-		s := newDittoServer(ctx, sim.Options{AccessTTL: 6 * time.Second})
-		s.published()
-
-		start := time.Now()
-		Consistently(func(g Gomega) { s.adaptersReady(g) }).
-			WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Succeed())
-
-		var listings, failed int
-		for _, rec := range s.api.Requests() {
-			if rec.Route != sim.RouteListAdapters {
-				continue
-			}
-			listings++
-			if rec.Status != http.StatusOK {
-				failed++
-				GinkgoWriter.Printf("adapter listing at %s answered %d\n", rec.Time.Format(time.RFC3339Nano), rec.Status)
-			}
-		}
-		Expect(failed).To(BeZero(), "of %d adapter listings", listings)
-		// A poll every 5s for two minutes.
-		Expect(s.api.CountSince(start, sim.RouteListAdapters, dittofs.RoleOperator)).To(BeNumerically(">=", 18))
-		// A 6s token is due for refresh at 80% of its life: at least one
-		// refresh every two polls, and no new login.
-		Expect(s.api.CountSince(start, sim.RouteRefresh, sim.AnyRole)).To(BeNumerically(">=", 10))
-		Expect(s.api.CountSince(start, sim.RouteLogin, sim.AnyRole)).To(BeZero(), "refreshed, not logged in again")
-	}, SpecTimeout(4*time.Minute))
 })

@@ -107,10 +107,10 @@ var _ = Describe("The operator installed by the chart", func() {
 		}
 
 		By("recording events")
-		Eventually(func() []string { return s.events(ctx) }).Should(ContainElements(
-			"Created: Created NFS Service fs1-nfs on port 12049",
-			"Created: Created SMB Service fs1-smb on port 1445",
-		))
+		Eventually(func() []string { return s.events(ctx) }).Should(ContainElement(And(
+			HavePrefix("Created: Created NFS Service fs1-nfs on port 12049"),
+			ContainSubstring("created SMB Service fs1-smb on port 1445"),
+		)), "one event for the adapters' objects")
 
 		By("printing the status in kubectl's columns")
 		server := s.get(Default)

@@ -24,6 +24,8 @@ const adminPassword = "bench-admin-password"
 type member struct {
 	namespace, name string
 	api             *dittofstest.Server
+	// hung: the API accepts connections and never answers.
+	hung bool
 }
 
 func (m *member) key() string { return m.namespace + "/" + m.name }
@@ -35,10 +37,11 @@ type fleet struct {
 }
 
 // newFleet starts n simulators on loopback ports and names their servers,
-// perNamespace to a namespace.
-func newFleet(n, perNamespace int) (*fleet, error) {
+// perNamespace to a namespace. The last hung of them accept connections
+// and never answer.
+func newFleet(n, hung, perNamespace int) (*fleet, error) {
 	f := &fleet{}
-	for i := range n {
+	for i := range n + hung {
 		if i%perNamespace == 0 {
 			f.namespaces = append(f.namespaces, fmt.Sprintf("bench-%03d", i/perNamespace))
 		}
@@ -47,11 +50,24 @@ func newFleet(n, perNamespace int) (*fleet, error) {
 			f.close()
 			return nil, err
 		}
-		f.members = append(f.members, &member{
-			namespace: f.namespaces[len(f.namespaces)-1], name: fmt.Sprintf("fs-%04d", i), api: api,
-		})
+		m := &member{namespace: f.namespaces[len(f.namespaces)-1], name: fmt.Sprintf("fs-%04d", i), api: api, hung: i >= n}
+		if m.hung {
+			api.Hang()
+		}
+		f.members = append(f.members, m)
 	}
 	return f, nil
+}
+
+// healthy are the members whose APIs answer.
+func (f *fleet) healthy() []*member {
+	var out []*member
+	for _, m := range f.members {
+		if !m.hung {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func (f *fleet) close() {
@@ -122,7 +138,7 @@ type dittoCalls struct {
 
 func (f *fleet) calls(from, to time.Time) dittoCalls {
 	out := dittoCalls{other: map[string]int{}}
-	for _, m := range f.members {
+	for _, m := range f.healthy() {
 		n := 0
 		var prev time.Time
 		for _, r := range m.api.Requests() {
@@ -144,11 +160,11 @@ func (f *fleet) calls(from, to time.Time) dittoCalls {
 	return out
 }
 
-// disable turns an adapter off on every member's API, as
+// disable turns an adapter off on every healthy member's API, as
 // `dfsctl adapter disable` would, and returns when the last one was changed.
 func (f *fleet) disable(adapter string) error {
 	var errs []error
-	for _, m := range f.members {
+	for _, m := range f.healthy() {
 		port := int32(-1)
 		for _, a := range m.api.Adapters() {
 			if a.Type == adapter {

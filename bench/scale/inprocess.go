@@ -115,11 +115,13 @@ func (p *inProcess) stop() error {
 	}
 }
 
-// profiler writes the profiles of one size in ProfileDir.
+// profiler writes the profiles of one size's phase (steady, wave) in
+// ProfileDir.
 type profiler struct {
-	dir string
-	n   int
-	cpu *os.File
+	dir   string
+	n     int
+	phase string
+	cpu   *os.File
 }
 
 func (p *profiler) startCPU() error {
@@ -129,7 +131,7 @@ func (p *profiler) startCPU() error {
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(p.dir, fmt.Sprintf("cpu-steady-%d.pprof", p.n)))
+	f, err := os.Create(filepath.Join(p.dir, fmt.Sprintf("cpu-%s-%d.pprof", p.phase, p.n)))
 	if err != nil {
 		return err
 	}
@@ -144,7 +146,7 @@ func (p *profiler) stopCPU() error {
 	}
 	pprof.StopCPUProfile()
 	err := p.cpu.Close()
-	f, ferr := os.Create(filepath.Join(p.dir, fmt.Sprintf("heap-steady-%d.pprof", p.n)))
+	f, ferr := os.Create(filepath.Join(p.dir, fmt.Sprintf("heap-%s-%d.pprof", p.phase, p.n)))
 	if ferr != nil {
 		return errors.Join(err, ferr)
 	}

@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
+	"github.com/dittofs/dittofs-operator/operator/dittofs/dittofstest"
 	"github.com/dittofs/dittofs-operator/operator/kubetest"
 )
 
@@ -52,6 +53,27 @@ type Config struct {
 	// Quiet is how long the operator must make no write before the steady
 	// window opens.
 	Quiet time.Duration
+	// BaselineBin is the operator binary of an earlier commit, measured in
+	// the same run for comparison (BaselineLabel names it); empty: none.
+	BaselineBin, BaselineLabel string
+	// BaselineSizes are the sizes the baseline runs too.
+	BaselineSizes []int
+	// Hung adds the isolation scenario: HungHealthy servers plus Hung
+	// servers whose APIs accept connections and never answer, with every
+	// operator; 0 skips it.
+	Hung, HungHealthy int
+	// LatencyChanges is the number of adapter toggles on one server polled
+	// every LatencyInterval, with every operator; 0 skips it.
+	LatencyChanges  int
+	LatencyInterval time.Duration
+	// NoPods leaves StatefulSets as a control plane without a StatefulSet
+	// controller and kubelet leaves them: never rolled out, no pod. By
+	// default a stand-in reports them rolled out, their pod ready.
+	NoPods bool
+	// FollowerReloads is the number of policy reloads a follower replica of
+	// every operator goes through, among the first size's servers; 0 skips
+	// it.
+	FollowerReloads int
 	// ProfileDir, when set, runs the operator's manager inside this process
 	// instead of the binary, and writes a CPU profile of the steady window
 	// and a heap profile after it there. Memory and CPU figures are then
@@ -80,6 +102,37 @@ func (c *Config) defaults() {
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
 	}
+	if c.LatencyInterval == 0 {
+		c.LatencyInterval = time.Second
+	}
+	if c.HungHealthy == 0 {
+		c.HungHealthy = 200
+	}
+}
+
+// operatorBuild is an operator binary under test.
+type operatorBuild struct {
+	label, bin string
+}
+
+// builds are the operators the run compares: this commit's, then the
+// baseline's if any.
+func (c *Config) builds() []operatorBuild {
+	out := []operatorBuild{{label: "this commit", bin: c.OperatorBin}}
+	if c.BaselineBin != "" {
+		out = append(out, operatorBuild{label: c.BaselineLabel, bin: c.BaselineBin})
+	}
+	return out
+}
+
+// scenario is one measurement on a fresh control plane.
+type scenario struct {
+	n, hung  int
+	operator operatorBuild
+	// waveOnly skips the steady window.
+	waveOnly bool
+	// followers are measured as follower replicas after the wave.
+	followers []operatorBuild
 }
 
 // Run measures every size and returns the report, complete up to the first
@@ -102,15 +155,47 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			Sizes: cfg.Sizes, PollIntervalSeconds: cfg.Interval.Seconds(), SteadyIntervals: cfg.SteadyIntervals,
 			ServersPerNamespace: cfg.ServersPerNamespace, MaxConcurrentReconciles: concurrency,
 			WaveAdapter: cfg.WaveAdapter, APIServerFlags: strings.Join(flags, " "),
+			Baseline: cfg.BaselineLabel, PodsRun: !cfg.NoPods,
 		},
 	}
 	defer func() { report.Duration = time.Since(start).Round(time.Second).String() }()
-	for _, n := range cfg.Sizes {
-		res, err := runSize(ctx, &cfg, n)
+	builds := cfg.builds()
+	for i, n := range cfg.Sizes {
+		sc := scenario{n: n, operator: builds[0]}
+		if i == 0 && cfg.FollowerReloads > 0 {
+			sc.followers = builds
+		}
+		res, err := runSize(ctx, &cfg, sc)
 		if err != nil {
 			return report, fmt.Errorf("with %d servers: %w", n, err)
 		}
 		report.Scale = append(report.Scale, *res)
+		report.Follower = append(report.Follower, res.followers...)
+		if len(builds) > 1 && slices.Contains(cfg.BaselineSizes, n) {
+			res, err := runSize(ctx, &cfg, scenario{n: n, operator: builds[1]})
+			if err != nil {
+				return report, fmt.Errorf("with %d servers and %s: %w", n, builds[1].label, err)
+			}
+			report.Baseline = append(report.Baseline, *res)
+		}
+	}
+	if cfg.Hung > 0 {
+		for _, b := range builds {
+			res, err := runSize(ctx, &cfg, scenario{n: cfg.HungHealthy, hung: cfg.Hung, operator: b, waveOnly: true})
+			if err != nil {
+				return report, fmt.Errorf("with %d hung servers and %s: %w", cfg.Hung, b.label, err)
+			}
+			report.Isolation = append(report.Isolation, *res)
+		}
+	}
+	if cfg.LatencyChanges > 0 {
+		for _, b := range builds {
+			res, err := runLatency(ctx, &cfg, b)
+			if err != nil {
+				return report, fmt.Errorf("latency with %s: %w", b.label, err)
+			}
+			report.Latency = append(report.Latency, *res)
+		}
 	}
 	return report, nil
 }
@@ -123,28 +208,38 @@ func newScheme() (*runtime.Scheme, error) {
 	return scheme, dittov1.AddToScheme(scheme)
 }
 
-// env is everything one size runs on.
+// env is everything one scenario runs on.
 type env struct {
 	cfg      *Config
-	n        int
+	n        int // healthy servers
+	hung     int
+	interval time.Duration
 	cp       *kubetest.ControlPlane
 	client   client.Client
 	fleet    *fleet
 	tracker  *tracker
+	rollouts *rollouts
 	operator operatorUnderTest
 	audit    *kubetest.AuditReader
 	// pids of kube-apiserver and etcd, 0 when not found.
 	apiserverPID, etcdPID int
 }
 
-func runSize(ctx context.Context, cfg *Config, n int) (res *SizeResult, err error) {
-	logf := func(format string, args ...any) { cfg.Logf("N=%d: "+format, append([]any{n}, args...)...) }
-	e := &env{cfg: cfg, n: n}
+func runSize(ctx context.Context, cfg *Config, sc scenario) (res *SizeResult, err error) {
+	n := sc.n
+	name := fmt.Sprintf("N=%d", n)
+	if sc.hung > 0 {
+		name += fmt.Sprintf("+%d hung", sc.hung)
+	}
+	logf := func(format string, args ...any) {
+		cfg.Logf("%s (%s): "+format, append([]any{name, sc.operator.label}, args...)...)
+	}
+	e := &env{cfg: cfg, n: n, hung: sc.hung, interval: cfg.Interval}
 	defer func() { err = errors.Join(err, e.close()) }()
-	if err := e.start(ctx); err != nil {
+	if err := e.start(ctx, sc.operator.bin); err != nil {
 		return nil, err
 	}
-	res = &SizeResult{Servers: n, Namespaces: len(e.fleet.namespaces)}
+	res = &SizeResult{Servers: n, Hung: sc.hung, Operator: sc.operator.label, Namespaces: len(e.fleet.namespaces)}
 
 	// The operator's baseline, with no DittoServer at all.
 	time.Sleep(2 * time.Second)
@@ -154,9 +249,9 @@ func runSize(ctx context.Context, cfg *Config, n int) (res *SizeResult, err erro
 	}
 	res.Resources.RSSBaselineMiB = mib(baseline.rss)
 
-	logf("creating %d DittoServers in %d namespaces", n, len(e.fleet.namespaces))
+	logf("creating %d DittoServers in %d namespaces", n+sc.hung, len(e.fleet.namespaces))
 	created := time.Now()
-	if err := e.fleet.create(ctx, e.client, cfg.Interval); err != nil {
+	if err := e.fleet.create(ctx, e.client, e.interval); err != nil {
 		return nil, err
 	}
 	if err := e.waitConverged(ctx, logf); err != nil {
@@ -182,18 +277,29 @@ func runSize(ctx context.Context, cfg *Config, n int) (res *SizeResult, err erro
 		return nil, err
 	}
 	res.Setup.WritesAfterConverged, _ = summarizeWrites(lateWrites)
-	logf("steady state: measuring %d intervals of %s", cfg.SteadyIntervals, cfg.Interval)
-	if err := e.measureSteady(ctx, res); err != nil {
-		return nil, err
+	if !sc.waveOnly {
+		logf("steady state: measuring %d intervals of %s", cfg.SteadyIntervals, cfg.Interval)
+		if err := e.measureSteady(ctx, res); err != nil {
+			return nil, err
+		}
+		logf("steady: %.1f writes/interval, %.2f listings/server/interval, reconcile p50 %.2f ms p99 %.2f ms",
+			res.Steady.WritesPerInterval, res.Steady.ListingsPerServerPerInterval, res.Steady.ReconcileWorkMs.P50, res.Steady.ReconcileWorkMs.P99)
 	}
-	logf("steady: %.1f writes/interval, %.2f listings/server/interval, reconcile p50 %.2f ms p99 %.2f ms",
-		res.Steady.WritesPerInterval, res.Steady.ListingsPerServerPerInterval, res.Steady.ReconcileWorkMs.P50, res.Steady.ReconcileWorkMs.P99)
 
 	logf("wave: disabling %s on every server", cfg.WaveAdapter)
 	if err := e.measureWave(ctx, res); err != nil {
 		return nil, err
 	}
 	logf("wave: %d converged, %d not; max %.2fs", res.Wave.Converged, res.Wave.NotConverged, res.Wave.ConvergenceSeconds.Max)
+	for _, b := range sc.followers {
+		logf("follower: %d policy reloads on a follower replica of %s", cfg.FollowerReloads, b.label)
+		f, err := e.measureFollower(ctx, b)
+		if err != nil {
+			return nil, fmt.Errorf("the follower of %s: %w", b.label, err)
+		}
+		logf("follower: %d goroutines before, %d after %d reloads", f.GoroutinesBefore, f.GoroutinesAfter, f.Reloads)
+		res.followers = append(res.followers, *f)
+	}
 
 	end, err := readProcStat(e.operator.pid())
 	if err != nil {
@@ -205,7 +311,7 @@ func runSize(ctx context.Context, cfg *Config, n int) (res *SizeResult, err erro
 	return res, nil
 }
 
-func (e *env) start(ctx context.Context) error {
+func (e *env) start(ctx context.Context, bin string) error {
 	var err error
 	if e.cp, err = startControlPlane(); err != nil {
 		return err
@@ -224,11 +330,16 @@ func (e *env) start(ctx context.Context) error {
 	if e.client, err = client.New(benchConfig, client.Options{Scheme: scheme}); err != nil {
 		return err
 	}
-	if e.fleet, err = newFleet(e.n, e.cfg.ServersPerNamespace); err != nil {
+	if e.fleet, err = newFleet(e.n, e.hung, e.cfg.ServersPerNamespace); err != nil {
 		return err
 	}
 	if e.tracker, err = startTracker(ctx, benchConfig, scheme, e.cfg.WaveAdapter); err != nil {
 		return err
+	}
+	if !e.cfg.NoPods {
+		if e.rollouts, err = startRollouts(ctx, benchConfig, scheme, e.client); err != nil {
+			return err
+		}
 	}
 	kubeconfig, err := e.cp.KubeconfigFile(OperatorUser, "system:masters")
 	if err != nil {
@@ -246,7 +357,7 @@ func (e *env) start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-	} else if e.operator, err = startOperator(e.cfg.OperatorBin, kubeconfig, e.cp.Dir(), e.cfg.Concurrency, e.cfg.OperatorArgs); err != nil {
+	} else if e.operator, err = startOperator(bin, kubeconfig, e.cp.Dir(), e.cfg.Concurrency, e.cfg.OperatorArgs); err != nil {
 		return err
 	}
 	return e.operator.waitReady(ctx, time.Minute)
@@ -260,6 +371,9 @@ func (e *env) close() error {
 	if e.tracker != nil {
 		e.tracker.stop()
 	}
+	if e.rollouts != nil {
+		e.rollouts.stop()
+	}
 	if e.fleet != nil {
 		e.fleet.close()
 	}
@@ -269,11 +383,12 @@ func (e *env) close() error {
 	return errors.Join(errs...)
 }
 
-// waitConverged waits until every server published both adapters. The
-// first reconcile of a server provisions its DittoFS account and creates a
-// dozen objects, so this scales with N; the timeout allows a second a server.
+// waitConverged waits until every healthy server published both adapters.
+// The first reconcile of a server provisions its DittoFS account and
+// creates a dozen objects, so this scales with N; the timeout allows a
+// second a server.
 func (e *env) waitConverged(ctx context.Context, logf func(string, ...any)) error {
-	timeout := 2*time.Minute + time.Duration(e.n)*time.Second
+	timeout := 2*time.Minute + time.Duration(e.n+e.hung)*time.Second
 	deadline := time.Now().Add(timeout)
 	lastLog := time.Now()
 	for {
@@ -362,7 +477,7 @@ func (e *env) measureSteady(ctx context.Context, res *SizeResult) error {
 	if err != nil {
 		return err
 	}
-	prof := &profiler{dir: cfg.ProfileDir, n: e.n}
+	prof := &profiler{dir: cfg.ProfileDir, n: e.n, phase: "steady"}
 	if err := prof.startCPU(); err != nil {
 		return err
 	}
@@ -444,12 +559,17 @@ func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
 	cfg, pid := e.cfg, e.operator.pid()
 	w := &res.Wave
 	w.Adapter = cfg.WaveAdapter
-	w.DeadlineSeconds = (cfg.Interval + waveSlack).Seconds()
+	w.DeadlineSeconds = (e.interval + waveSlack).Seconds()
+	healthy := e.fleet.healthy()
 	before, err := e.operator.scrape(ctx)
 	if err != nil {
 		return err
 	}
-	cpu0 := cpuOf(pid)
+	cpu0, api0, etcd0 := cpuOf(pid), cpuOf(e.apiserverPID), cpuOf(e.etcdPID)
+	prof := &profiler{dir: cfg.ProfileDir, n: e.n, phase: "wave"}
+	if err := prof.startCPU(); err != nil {
+		return err
+	}
 	start := time.Now()
 	e.tracker.startWave(start)
 	if err := e.fleet.disable(cfg.WaveAdapter); err != nil {
@@ -458,10 +578,10 @@ func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
 	// The wait goes on past the target, to learn how late the last server
 	// is; servers that have not converged after six intervals are reported
 	// as such and the run goes on.
-	deadline := start.Add(6 * cfg.Interval)
+	deadline := start.Add(6 * e.interval)
 	for {
 		done := 0
-		for _, m := range e.fleet.members {
+		for _, m := range healthy {
 			if _, ok := e.tracker.converged(m.key()); ok {
 				done++
 			}
@@ -470,15 +590,40 @@ func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
 			break
 		}
 		if err := e.sleep(ctx, 200*time.Millisecond); err != nil {
-			return err
+			return errors.Join(err, prof.stopCPU())
 		}
 	}
-	var times []float64
-	for _, m := range e.fleet.members {
-		if at, ok := e.tracker.converged(m.key()); ok {
+	if err := prof.stopCPU(); err != nil {
+		return err
+	}
+	w.OperatorCPUSeconds = round3((cpuOf(pid) - cpu0).Seconds())
+	w.APIServerCPUSeconds = round3((cpuOf(e.apiserverPID) - api0).Seconds())
+	w.EtcdCPUSeconds = round3((cpuOf(e.etcdPID) - etcd0).Seconds())
+	w.LoadAverage1m = loadAverage1m()
+	w.OperatorCPUSeconds = round3((cpuOf(pid) - cpu0).Seconds())
+	w.APIServerCPUSeconds = round3((cpuOf(e.apiserverPID) - api0).Seconds())
+	w.EtcdCPUSeconds = round3((cpuOf(e.etcdPID) - etcd0).Seconds())
+	w.LoadAverage1m = loadAverage1m()
+	var times, listed, followed []float64
+	for _, m := range healthy {
+		at, ok := e.tracker.converged(m.key())
+		if ok {
 			times = append(times, at.Sub(start).Seconds())
 		}
+		// The first listing after the wave is when the operator could see
+		// it; from then on, the time is the operator's and Kubernetes'.
+		for _, r := range m.api.Requests() {
+			if r.Route == dittofstest.RouteListAdapters && !r.Time.Before(start) {
+				listed = append(listed, r.Time.Sub(start).Seconds())
+				if ok {
+					followed = append(followed, at.Sub(r.Time).Seconds())
+				}
+				break
+			}
+		}
 	}
+	w.ListedSeconds = roundQuantiles(quantiles(listed), 3)
+	w.FollowedSeconds = roundQuantiles(quantiles(followed), 3)
 	w.Converged, w.NotConverged = len(times), e.n-len(times)
 	for _, t := range times {
 		if t <= w.DeadlineSeconds {
@@ -488,7 +633,7 @@ func (e *env) measureWave(ctx context.Context, res *SizeResult) error {
 	w.ConvergenceSeconds = roundQuantiles(quantiles(times), 3)
 	// The wave's writes include the events the operator sends after the
 	// objects changed; they are counted once the operator is quiet again.
-	if _, err := e.waitQuiet(ctx, 3*time.Second, 2*cfg.Interval); err != nil {
+	if _, err := e.waitQuiet(ctx, 3*time.Second, 2*e.interval); err != nil {
 		return err
 	}
 	end := time.Now()

@@ -119,7 +119,7 @@ func TestMarkdownNamesTheMachineAndJudgesTargets(t *testing.T) {
 			Steady: SteadyResult{
 				Intervals: 3, ListingsPerServerPerInterval: 1, ListingsPerServerMin: 3, ListingsPerServerMax: 3,
 				PollPeriodSeconds: Quantiles{Count: 400, Min: 10.0, P50: 10.01, Max: 10.1},
-				ReconcileWorkMs:   Quantiles{P50: 3, P99: 60},
+				ReconcileWorkMs:   Quantiles{Count: 100, P50: 3, P99: 60},
 			},
 			Wave:      WaveResult{DeadlineSeconds: 12, Converged: 200, WithinDeadline: 200, ConvergenceSeconds: Quantiles{Max: 11}},
 			Resources: ResourceResult{RSSPeakMiB: 90},
@@ -133,5 +133,40 @@ func TestMarkdownNamesTheMachineAndJudgesTargets(t *testing.T) {
 	}
 	if !listingsMet(&r.Scale[0], 10*time.Second) {
 		t.Error("one listing per interval judged as a miss")
+	}
+}
+
+func TestMarkdownComparesWithTheBaseline(t *testing.T) {
+	wave := func(maxSeconds float64) WaveResult {
+		return WaveResult{DeadlineSeconds: 12, Converged: 1000, WithinDeadline: 500, ConvergenceSeconds: Quantiles{Max: maxSeconds}}
+	}
+	r := &Report{
+		Settings: Settings{PollIntervalSeconds: 10, WaveAdapter: "smb", Baseline: "008747e"},
+		Scale:    []SizeResult{{Operator: "this commit", Servers: 1000, Wave: wave(16)}},
+		Baseline: []SizeResult{{Operator: "008747e", Servers: 1000, Wave: wave(25)}},
+		Isolation: []SizeResult{
+			{Operator: "this commit", Servers: 200, Hung: 20, Wave: WaveResult{DeadlineSeconds: 12, WithinDeadline: 200, ConvergenceSeconds: Quantiles{Max: 11}}},
+			{Operator: "008747e", Servers: 200, Hung: 20, Wave: WaveResult{DeadlineSeconds: 12, WithinDeadline: 3, NotConverged: 150}},
+		},
+		Latency: []LatencyResult{
+			{Operator: "this commit", IntervalSeconds: 1, Changes: 20, ConvergedSeconds: Quantiles{P50: 0.6}, CallsPerSecond: 1},
+			{Operator: "008747e", IntervalSeconds: 1, Changes: 20, ConvergedSeconds: Quantiles{P50: 0.9}, CallsPerSecond: 1.2},
+		},
+		Follower: []FollowerResult{
+			{Operator: "this commit", Servers: 50, Reloads: 100, GoroutinesBefore: 80, GoroutinesAfter: 81},
+			{Operator: "008747e", Servers: 50, Reloads: 100, GoroutinesBefore: 80, GoroutinesAfter: 160},
+		},
+	}
+	md := r.Markdown()
+	for _, want := range []string{
+		"1.56× faster ✓", "200 of 200 ✓", "3 of 200 ✗", "0.600 s ✓", "0.900 s ✗", "| 1.00 ✓", "1.20 ✗", "+1 ✓", "+80 ✗",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the Markdown lacks %q:\n%s", want, md)
+		}
+	}
+	r.Baseline[0].Wave = wave(20)
+	if md := r.Markdown(); !strings.Contains(md, "1.25× faster ✗") {
+		t.Errorf("a ratio below 1.5 with a wave over 12 s passes:\n%s", md)
 	}
 }

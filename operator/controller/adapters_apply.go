@@ -72,13 +72,13 @@ func (r *DittoServerReconciler) applyAdapterService(ctx context.Context, server 
 	switch {
 	case changed && !exists:
 		created := r.createdObject(ctx, key, &corev1.Service{})
-		r.event(server, created, corev1.EventTypeNormal, "Created", "Create", "Created %s Service %s on port %s",
+		r.noteChange(server, created, "Created", "Create", "Created %s Service %s on port %s",
 			adapterWord(adapter), key.Name, desiredServicePorts(desired))
 		return created, nil
 	case changed && isRetained(live):
 		r.reportReturn(server, live, desired)
 	case changed:
-		r.event(server, live, corev1.EventTypeNormal, "Updated", "Update", "Updated %s Service %s: %s",
+		r.noteChange(server, live, "Updated", "Update", "Updated %s Service %s: %s",
 			adapterWord(adapter), key.Name, serviceChange(live, desired))
 	}
 	return live, nil
@@ -240,7 +240,7 @@ func (r *DittoServerReconciler) deleteStaleServices(ctx context.Context, server 
 			errs = multierror.Append(errs, fmt.Errorf("deleting Service %s: %w", svc.Name, err))
 			continue
 		}
-		r.event(server, svc, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted %s Service %s: %s",
+		r.noteChange(server, svc, "Deleted", "Delete", "Deleted %s Service %s: %s",
 			adapterWord(adapter), svc.Name, whyStale(adapter, plan))
 	}
 	return errs.ErrorOrNil()
@@ -302,7 +302,7 @@ func (r *DittoServerReconciler) deleteStaleNetworkPolicies(ctx context.Context, 
 			errs = multierror.Append(errs, fmt.Errorf("deleting NetworkPolicy %s: %w", np.Name, err))
 			continue
 		}
-		r.event(server, np, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted NetworkPolicy %s: %s", np.Name, whyPolicyStale(np, server))
+		r.noteChange(server, np, "Deleted", "Delete", "Deleted NetworkPolicy %s: %s", np.Name, whyPolicyStale(np, server))
 	}
 	return errs.ErrorOrNil()
 }
@@ -332,7 +332,7 @@ func (r *DittoServerReconciler) deleteLegacyFileService(ctx context.Context, ser
 	if err := r.Delete(ctx, &svc, client.Preconditions{UID: &svc.UID}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting the legacy Service %s: %w", svc.Name, err)
 	}
-	r.event(server, &svc, corev1.EventTypeNormal, "Deleted", "Delete",
+	r.noteChange(server, &svc, "Deleted", "Delete",
 		"Deleted legacy Service %s: adapters now each have their own Service", svc.Name)
 	return nil
 }

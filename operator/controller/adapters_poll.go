@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
@@ -15,72 +18,51 @@ import (
 	"github.com/dittofs/dittofs-operator/operator/networking"
 )
 
-// pollOutcome is what one reconcile learned about the adapters.
-type pollOutcome struct {
-	// adapters is the last successful listing; nil when there was none since
-	// the operator started. Only a listing may change adapter objects.
-	adapters []networking.Adapter
-	// polled: this reconcile called the API and it answered.
-	polled bool
-	// next is when the next poll is due.
-	next time.Duration
-}
-
-// pollAdapters lists the adapters when a poll is due: every interval, at
-// once after a spec change, and on the backoff schedule after a failure.
-// Between polls it returns the cached answer, so reconciles triggered by
-// watches never multiply API calls.
-func (r *DittoServerReconciler) pollAdapters(ctx context.Context, server *dittov1.DittoServer, st *serverState) pollOutcome {
-	p := &st.poll
-	now := time.Now()
-	interval := server.Spec.PollInterval()
-	if next, due := pollDue(p, server.Generation, interval, now); !due {
-		return pollOutcome{adapters: p.adapters, next: next}
-	}
-	p.lastAttempt, p.generation = now, server.Generation
-	adapters, err := r.listAdapters(ctx, server, st)
-	st.apiWait = time.Since(now)
-	pollDuration.Observe(st.apiWait.Seconds())
+// poll lists the adapters of t's server once and returns the delay before
+// the next poll: the rest of the interval after a success, the backoff
+// after a failure. Only a successful listing changes the adapters the
+// reconciler sees.
+func (sp *serverPoll) poll(ctx context.Context, t pollTarget) time.Duration {
+	clk := sp.p.clock
+	start := clk.Now()
+	adapters, err := sp.listAdapters(ctx, t.server)
+	pollDuration.Observe(clk.Since(start).Seconds())
 	if err != nil {
-		return r.pollFailed(ctx, server, st, err, now)
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, errPollStopped), errors.Is(cause, context.Canceled):
+			return 0 // stopped for the account's removal, or the operator's end
+		case errors.Is(cause, errPollDeadline):
+			err = fmt.Errorf("no answer within %s: %w", pollBudget*sp.p.r.apiTimeout(), err)
+		}
+		return sp.pollFailed(ctx, t, err)
 	}
+	server := t.server
 	pollsTotal.WithLabelValues("success").Inc()
-	lastPollSuccess.WithLabelValues(server.Namespace, server.Name).Set(float64(now.Unix()))
-	if p.outage {
-		r.event(server, nil, corev1.EventTypeNormal, "AdaptersRecovered", "Poll",
-			"The DittoFS API answers again; adapter objects follow it")
-	}
-	p.adapters, p.lastSuccess = adapters, now
-	p.backoff.reset()
-	p.outage, p.failure = false, ""
-	identitySucceeded(&st.identity)
-	return pollOutcome{adapters: adapters, polled: true, next: interval}
-}
-
-// pollDue says whether a poll is due, and if not, in how long it will be.
-func pollDue(p *pollState, generation int64, interval time.Duration, now time.Time) (time.Duration, bool) {
-	if wait := p.backoff.wait(now); wait > 0 {
-		return wait, false
-	}
-	if p.outage || p.lastAttempt.IsZero() || p.generation != generation {
-		return 0, true
-	}
-	if wait := p.lastAttempt.Add(interval).Sub(now); wait > 0 {
-		return wait, false
-	}
-	return 0, true
+	lastPollSuccess.WithLabelValues(server.Namespace, server.Name).Set(float64(start.Unix()))
+	identitySucceeded(&sp.id)
+	sp.backoff.reset()
+	sp.publish(server, func(s *pollSnapshot) {
+		if s.outage {
+			sp.p.r.event(server, nil, corev1.EventTypeNormal, "AdaptersRecovered", "Poll",
+				"The DittoFS API answers again; adapter objects follow it")
+		}
+		s.adapters, s.lastSuccess = adapters, start
+		s.outage, s.failure = false, ""
+		s.identity = sp.id.condition
+	})
+	return max(0, start.Add(t.interval).Sub(clk.Now()))
 }
 
 // listAdapters lists the adapters with the operator's token; a token the API
 // refuses is renewed once and the listing retried.
-func (r *DittoServerReconciler) listAdapters(ctx context.Context, server *dittov1.DittoServer, st *serverState) ([]networking.Adapter, error) {
-	client, token, err := r.session(ctx, server, st)
+func (sp *serverPoll) listAdapters(ctx context.Context, server *dittov1.DittoServer) ([]networking.Adapter, error) {
+	client, token, err := sp.session(ctx, server)
 	if err != nil {
 		return nil, err
 	}
 	list, err := client.ListAdapters(ctx, token)
 	if dittofs.IsUnauthorized(err) {
-		if token, err = r.recoverSession(ctx, server, st, client); err != nil {
+		if token, err = sp.recoverSession(ctx, server, client); err != nil {
 			return nil, err
 		}
 		list, err = client.ListAdapters(ctx, token)
@@ -91,24 +73,61 @@ func (r *DittoServerReconciler) listAdapters(ctx context.Context, server *dittov
 	return networking.AdaptersFromAPI(list), nil
 }
 
-// pollFailed keeps every adapter object as it is, schedules a retry with
-// backoff, and reports the outage once.
-func (r *DittoServerReconciler) pollFailed(ctx context.Context, server *dittov1.DittoServer, st *serverState, err error, now time.Time) pollOutcome {
-	p := &st.poll
+// pollFailed keeps the last listing, schedules a retry with backoff, and
+// reports the outage once.
+func (sp *serverPoll) pollFailed(ctx context.Context, t pollTarget, err error) time.Duration {
+	server := t.server
 	// Retries never wait longer than the poll interval, so the cluster
 	// follows within one interval of the API's return.
-	delay := p.backoff.fail(now, server.Spec.PollInterval())
+	delay := sp.backoff.next(t.interval)
 	pollsTotal.WithLabelValues(pollResult(err)).Inc()
-	p.failure = err.Error()
-	recordIdentityFailure(&st.identity, err)
-	log.FromContext(ctx).Info("polling adapters failed; keeping adapter objects as they are", "reason", p.failure, "retryIn", delay)
-	if !p.outage {
-		p.outage = true
-		r.event(server, nil, corev1.EventTypeWarning, "AdaptersUnavailable", "Poll",
-			"Cannot read adapters from the DittoFS API; keeping every adapter object as it is: %s", p.failure)
-	}
-	return pollOutcome{adapters: p.adapters, next: delay}
+	recordIdentityFailure(&sp.id, err)
+	log.FromContext(ctx).Info("polling adapters failed; keeping adapter objects as they are",
+		"server", server.Namespace+"/"+server.Name, "reason", err.Error(), "retryIn", delay)
+	sp.publish(server, func(s *pollSnapshot) {
+		if !s.outage {
+			sp.p.r.event(server, nil, corev1.EventTypeWarning, "AdaptersUnavailable", "Poll",
+				"Cannot read adapters from the DittoFS API; keeping every adapter object as it is: %s", err.Error())
+		}
+		s.outage, s.failure = true, err.Error()
+		s.identity = sp.id.condition
+	})
+	return delay
 }
+
+// Backoff after failed polls: from backoffBase, doubling, with jitter, up to
+// the polling interval and never more than backoffCap.
+const (
+	backoffBase   = 2 * time.Second
+	backoffCap    = 5 * time.Minute
+	backoffJitter = 0.2
+)
+
+// pollBackoff spaces the retries of one server's polls. The jitter spreads
+// the retries of servers that failed together (a shared outage), so that
+// they do not come back in step.
+type pollBackoff struct {
+	b *wait.Backoff
+}
+
+// next is the delay before the next retry, at most limit (and backoffCap).
+// Near the limit the jitter stays below it: delays there fall between
+// limit/(1+backoffJitter) and limit.
+func (pb *pollBackoff) next(limit time.Duration) time.Duration {
+	limit = min(limit, backoffCap)
+	if pb.b == nil {
+		pb.b = &wait.Backoff{
+			Duration: backoffBase,
+			Factor:   2,
+			Jitter:   backoffJitter,
+			Steps:    math.MaxInt32,
+			Cap:      time.Duration(float64(limit) / (1 + backoffJitter)),
+		}
+	}
+	return min(pb.b.Step(), limit)
+}
+
+func (pb *pollBackoff) reset() { pb.b = nil }
 
 // recordIdentityFailure keeps failures of the operator's account for the
 // Authenticated condition; other failures leave its last outcome alone.
@@ -128,10 +147,13 @@ func recordIdentityFailure(id *identityState, err error) {
 	}
 }
 
-// setAuthenticated reports the account's last outcome.
-func setAuthenticated(server *dittov1.DittoServer, id *identityState) {
-	c := id.condition
+// setAuthenticated reports the account's last outcome; before the first
+// one since the operator started it keeps what the status says.
+func setAuthenticated(server *dittov1.DittoServer, c condition) {
 	if c.status == "" {
+		if meta.FindStatusCondition(server.Status.Conditions, dittov1.ConditionAuthenticated) != nil {
+			return
+		}
 		c = condition{metav1.ConditionUnknown, "Pending", "the operator has not reached the DittoFS API yet"}
 	}
 	setCondition(server, dittov1.ConditionAuthenticated, c.status, c.reason, c.message)

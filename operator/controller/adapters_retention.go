@@ -68,7 +68,7 @@ func (r *DittoServerReconciler) retainOrDelete(ctx context.Context, server *ditt
 			return err
 		}
 		until := since.Add(retention)
-		r.event(server, svc, corev1.EventTypeNormal, "Retained", "Retain",
+		r.noteChange(server, svc, "Retained", "Retain",
 			"Keeping %s Service %s until %s (spec.adapterService.retention %s): adapter stopped; "+
 				"if it returns, on any port, it gets the same Service and address back. Its NetworkPolicy is removed: nothing serves port %d meanwhile",
 			adapterWord(adapter), svc.Name, until.UTC().Format(time.RFC3339), retention, targetPortOf(svc))
@@ -153,12 +153,13 @@ func (r *DittoServerReconciler) deleteStoppedService(ctx context.Context, server
 	if err := r.Delete(ctx, svc, client.Preconditions{UID: &svc.UID}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("deleting Service %s: %w", svc.Name, err)
 	}
-	r.event(server, svc, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted %s Service %s: %s",
+	r.noteChange(server, svc, "Deleted", "Delete", "Deleted %s Service %s: %s",
 		adapterWord(svc.Labels[dittov1.LabelAdapter]), svc.Name, why)
 	return nil
 }
 
-// reportReturn records that a kept Service serves its adapter again.
+// reportReturn notes, for the reconcile's event, that a kept Service serves
+// its adapter again.
 func (r *DittoServerReconciler) reportReturn(server *dittov1.DittoServer, live *corev1.Service, desired *corev1ac.ServiceApplyConfiguration) {
 	kept := "since it stopped"
 	if since, ok := stoppedAt(live); ok {
@@ -168,7 +169,7 @@ func (r *DittoServerReconciler) reportReturn(server *dittov1.DittoServer, live *
 	if address == "" {
 		address = live.Spec.ClusterIP
 	}
-	r.event(server, live, corev1.EventTypeNormal, "Reused", "Reuse",
+	r.noteChange(server, live, "Reused", "Reuse",
 		"%s adapter is back %s: Service %s serves it again on port %s at the same address %s",
 		adapterWord(live.Labels[dittov1.LabelAdapter]), kept, live.Name, desiredServicePorts(desired), address)
 }

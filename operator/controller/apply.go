@@ -55,32 +55,33 @@ func applyIfChanged[O client.Object, AC runtime.ApplyConfiguration](
 	if err := c.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return false, err
 	}
+	// The apply response is decoded into desired: the object as it is now,
+	// which holds the desired fields. Remembering it in sync spares the
+	// reconciles its own write starts a comparison.
+	now := identityOf(desired)
+	if fingerprinted && now.ResourceVersion != "" {
+		memo.record(now, fingerprint)
+	}
 	if !exists {
 		return true, nil
 	}
-	// The apply response is decoded into desired: the object as it is now.
-	if resourceVersionOf(desired) == live.GetResourceVersion() {
+	if now.ResourceVersion == live.GetResourceVersion() {
 		if fingerprinted {
 			memo.record(live, fingerprint)
 		}
 		return false, nil
 	}
-	memo.forget(live)
 	return true, nil
 }
 
-// resourceVersionOf reads the resourceVersion of an apply configuration
-// filled by the API server's answer; "" when it has none.
-func resourceVersionOf(ac any) string {
-	data, err := json.Marshal(ac)
-	if err != nil {
-		return ""
-	}
+// identityOf reads the UID and resourceVersion of an apply configuration
+// filled by the API server's answer; empty when it has none.
+func identityOf(ac any) *metav1.PartialObjectMetadata {
 	var obj metav1.PartialObjectMetadata
-	if err := json.Unmarshal(data, &obj); err != nil {
-		return ""
+	if data, err := json.Marshal(ac); err == nil {
+		_ = json.Unmarshal(data, &obj)
 	}
-	return obj.ResourceVersion
+	return &obj
 }
 
 // appliedMemo records, by object UID, the resourceVersion at which an

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,11 +16,15 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/flowcontrol"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -63,14 +68,23 @@ type DittoServerReconciler struct {
 	AllowAPIURLOverride bool
 	// APITimeout bounds each DittoFS API call (default 10s).
 	APITimeout time.Duration
-	// Clock tells the time; the real clock when nil.
-	Clock clock.Clock
+	// ReconcileTimeout bounds one reconcile (default 1m). A reconcile only
+	// talks to the Kubernetes API: the poller makes the DittoFS calls.
+	ReconcileTimeout time.Duration
+	// Clock tells the time and runs the poller's timers and deadlines; the
+	// real clock when nil.
+	Clock clock.WithDelayedExecution
 	// WatchNamespaces limits the watch of user Secrets to these namespaces,
 	// like the manager's cache; every namespace when empty.
 	WatchNamespaces []string
 
-	states   serverStates
-	requeues chan event.GenericEvent
+	states serverStates
+	// poller makes every DittoFS call; created on first use.
+	poller     *poller
+	pollerOnce sync.Once
+	// policyChanged signals a new policy bundle to the source that
+	// requeues every server; it holds at most one signal.
+	policyChanged chan struct{}
 	// recreates rate-limits recreating a Service, by server and name.
 	recreates *flowcontrol.Backoff
 	// secretMeta reads the metadata of the Secrets servers reference.
@@ -94,6 +108,9 @@ type DittoServerReconciler struct {
 func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	server := &dittov1.DittoServer{}
 	if err := r.Get(ctx, req.NamespacedName, server); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.polls().forgetName(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !server.DeletionTimestamp.IsZero() {
@@ -106,16 +123,54 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	start := time.Now()
-	st.apiWait = 0
 	original := server.DeepCopy()
 	result, stepErr := r.reconcileServer(ctx, server, st)
+	r.recordChanges(server, st)
 	summarize(server)
-	err := r.patchStatus(ctx, original, server, st.poll.lastSuccess)
-	reconcileWork.Observe((time.Since(start) - st.apiWait).Seconds())
+	err := r.writeStatus(ctx, st, original, server)
+	reconcileWork.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return ctrl.Result{}, errors.Join(stepErr, err)
 	}
 	return result, stepErr
+}
+
+// writeStatus writes the status unless the write would change nothing.
+//
+// Every change to an owned object starts a reconcile, and these often read
+// the server from a cache that has not received the status their own
+// reconcile wrote. Such a reconcile computes its patch against the status
+// this operator last wrote, which the server holds, not against the stale
+// copy: a field the last write set and this one clears (the reason of a
+// Ready condition that turned True) is cleared, and a status equal to the
+// last one written is not written again. When the cache holds a version
+// that is neither the one the last write started from nor the one it made,
+// whether it saw that write is unknown, and the patch is conditional on the
+// version read: a stale read conflicts and the reconcile runs again.
+func (r *DittoServerReconciler) writeStatus(ctx context.Context, st *serverState, original, server *dittov1.DittoServer) error {
+	w := st.statusWritten
+	base, lock := original, false
+	switch {
+	case w.status == nil || original.ResourceVersion == w.to:
+	case original.ResourceVersion == w.from:
+		computed := server.Status.DeepCopy()
+		computed.LastPollTime = w.status.LastPollTime
+		if equality.Semantic.DeepEqual(computed, w.status) {
+			return nil
+		}
+		base = original.DeepCopy()
+		base.Status = *w.status.DeepCopy()
+	default:
+		lock = true
+	}
+	before := server.ResourceVersion
+	if err := r.patchStatus(ctx, base, server, st.poll.lastSuccess, lock); err != nil {
+		return err
+	}
+	if server.ResourceVersion != before {
+		st.statusWritten = statusWrite{from: before, to: server.ResourceVersion, status: server.Status.DeepCopy()}
+	}
+	return nil
 }
 
 // reconcileServer runs the steps in dependency order and records each one's
@@ -123,6 +178,9 @@ func (r *DittoServerReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 // ones, but nothing that depends on it runs.
 func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dittov1.DittoServer, st *serverState) (ctrl.Result, error) {
 	r.followSecretChanges(ctx, server, st)
+	// The poller starts on a new server's first poll while the
+	// configuration is written.
+	snap := r.polls().track(r.targetOf(server))
 	hash, err := r.reconcileConfig(ctx, server, st)
 	if err != nil {
 		return r.stepFailed(server, st, dittov1.ConditionConfigReady, "ConfigFailed", err)
@@ -130,22 +188,31 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	setCondition(server, dittov1.ConditionConfigReady, metav1.ConditionTrue, "Reconciled", "configuration and Secrets are in place")
 	st.forgetWarning(dittov1.ConditionConfigReady)
 
-	poll := r.pollAdapters(ctx, server, st)
-	setAuthenticated(server, &st.identity)
-	plan, planErr := r.planAdapters(ctx, server, st, poll.adapters)
+	if latest, ok := r.polls().snapshot(server.UID); ok {
+		snap = latest
+	}
+	st.poll.adapters, st.poll.lastSuccess = snap.adapters, snap.lastSuccess
+	st.poll.outage, st.poll.failure = snap.outage, snap.failure
+	setAuthenticated(server, snap.identity)
+	if wait := r.firstPollPending(ctx, server, st, snap); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	plan, planErr := r.planAdapters(ctx, server, st, snap.adapters)
 	if planErr != nil {
 		r.reportPolicyRefusal(server, st, planErr)
 	}
 	portsErr := r.reconcilePorts(ctx, server, st, hash, plan)
-	result := ctrl.Result{RequeueAfter: poll.next}
+	// The poller starts the next reconcile when the adapters or the poll's
+	// outcome change; nothing needs a reconcile every interval.
+	result := ctrl.Result{}
 	if plan == nil {
 		if planErr == nil {
-			setAdaptersReady(server, &st.poll, nil, nil, loadBalancerReport{})
+			awaitFirstPoll(server, &st.poll)
 		}
 		return result, ignoreUserErrors(portsErr)
 	}
 	services, applyErr := r.applyAdapterObjects(ctx, server, st, plan)
-	if applyErr == nil && poll.polled && !st.poll.legacyChecked {
+	if applyErr == nil && !st.poll.legacyChecked {
 		applyErr = r.deleteLegacyFileService(ctx, server)
 		st.poll.legacyChecked = applyErr == nil
 	}
@@ -156,14 +223,24 @@ func (r *DittoServerReconciler) reconcileServer(ctx context.Context, server *dit
 	r.reportWarnings(server, st, plan.decision.Warnings)
 	setAdapterStatus(server, plan, services)
 	lb := r.reportLoadBalancers(server, st, services)
-	if lb.recheckIn > 0 && lb.recheckIn < result.RequeueAfter {
-		result.RequeueAfter = lb.recheckIn
-	}
-	if end := plan.retentionRecheck(r.clock().Now()); end > 0 && end < result.RequeueAfter {
-		result.RequeueAfter = end // a kept Service goes when its period ends
-	}
+	result.RequeueAfter = sooner(result.RequeueAfter, lb.recheckIn)
+	// A kept Service goes when its period ends.
+	result.RequeueAfter = sooner(result.RequeueAfter, plan.retentionRecheck(r.clock().Now()))
 	setAdaptersReady(server, &st.poll, plan, applyErr, lb)
+	if applyErr != nil && isWaiting(applyErr) {
+		// A deletion in progress ends with an event that starts the next
+		// reconcile; one interval later is the fallback.
+		result.RequeueAfter = sooner(result.RequeueAfter, server.Spec.PollInterval())
+	}
 	return result, r.adaptersOutcome(server, st, applyErr)
+}
+
+// sooner is the earlier of two requeue delays, zero standing for none.
+func sooner(a, b time.Duration) time.Duration {
+	if a <= 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
 }
 
 // reconcilePorts puts the StatefulSet and the headless Service in place,
@@ -231,8 +308,53 @@ func ignoreUserErrors(err error) error {
 	return err
 }
 
+// firstPollGrace is how long a new server's StatefulSet waits for the
+// poller's first outcome.
+const firstPollGrace = 5 * time.Second
+
+// firstPollPending says how long to wait, without holding the worker, before
+// creating a new server's StatefulSet: until the poller's first answer, so
+// that the first pod template declares the adapter ports when the API
+// already answers (it does when it runs elsewhere), or its first failure
+// (the usual case: the API runs in the pod yet to be created), at most
+// firstPollGrace. The poller's outcome starts the next reconcile.
+func (r *DittoServerReconciler) firstPollPending(ctx context.Context, server *dittov1.DittoServer, st *serverState, snap pollSnapshot) time.Duration {
+	if snap.adapters != nil || snap.outage {
+		return 0
+	}
+	if st.firstReconcile.IsZero() {
+		st.firstReconcile = r.clock().Now()
+	}
+	left := firstPollGrace - r.clock().Since(st.firstReconcile)
+	if left <= 0 {
+		return 0
+	}
+	err := r.Get(ctx, types.NamespacedName{Namespace: server.Namespace, Name: statefulSetName(server)}, &appsv1.StatefulSet{})
+	if !apierrors.IsNotFound(err) {
+		return 0
+	}
+	return left
+}
+
+// awaitFirstPoll reports the adapters before the poller's first answer
+// since the operator started: an outage, or nothing known yet. A server
+// that reported its adapters before a restart keeps its condition until
+// the first answer, rather than flapping.
+func awaitFirstPoll(server *dittov1.DittoServer, p *pollState) {
+	if !p.outage && meta.FindStatusCondition(server.Status.Conditions, dittov1.ConditionAdaptersReady) != nil {
+		return
+	}
+	setAdaptersReady(server, p, nil, nil, loadBalancerReport{})
+}
+
+// polls is the poller, created on first use.
+func (r *DittoServerReconciler) polls() *poller {
+	r.pollerOnce.Do(func() { r.poller = newPoller(r) })
+	return r.poller
+}
+
 // clock is the reconciler's clock.
-func (r *DittoServerReconciler) clock() clock.Clock {
+func (r *DittoServerReconciler) clock() clock.WithDelayedExecution {
 	if r.Clock == nil {
 		return clock.RealClock{}
 	}
@@ -349,13 +471,24 @@ func (r *DittoServerReconciler) ensureFinalizer(ctx context.Context, server *dit
 	return nil
 }
 
-// finalize runs the cleanup and releases the DittoServer. Owned objects are
-// removed by the garbage collector through their owner references.
+// finalize has the poller remove the operator's DittoFS account, then
+// releases the DittoServer. The removal is bounded: the poller gives up
+// after accountRemovalTimeout, and should it not report, the server is
+// released removalGrace later anyway. Owned objects are removed by the
+// garbage collector through their owner references.
 func (r *DittoServerReconciler) finalize(ctx context.Context, server *dittov1.DittoServer) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(server, dittov1.Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	r.removeOperatorAccount(ctx, server)
+	snap := r.polls().removeAccount(r.targetOf(server))
+	if !snap.removed {
+		waited := r.clock().Since(snap.removalAsked)
+		if left := accountRemovalTimeout + removalGrace - waited; left > 0 {
+			return ctrl.Result{RequeueAfter: left}, nil
+		}
+		log.FromContext(ctx).Info("the account removal did not report in time; releasing the DittoServer", "waited", waited)
+	}
+	r.polls().forget(server.UID)
 	r.states.forget(server.UID)
 	forgetMetrics(server.Namespace, server.Name)
 	patch := client.MergeFromWithOptions(server.DeepCopy(), client.MergeFromWithOptimisticLock{})
@@ -366,22 +499,25 @@ func (r *DittoServerReconciler) finalize(ctx context.Context, server *dittov1.Di
 	return ctrl.Result{}, nil
 }
 
-// SetupWithManager registers the reconciler and its watches.
+// SetupWithManager registers the reconciler, its watches and the poller.
 func (r *DittoServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	workers := r.MaxConcurrentReconciles
 	if workers == 0 {
 		workers = 4
 	}
-	r.requeues = make(chan event.GenericEvent, 1024)
 	if r.recreates == nil {
 		r.recreates = flowcontrol.NewFakeBackOff(recreateBackoffInitial, recreateBackoffMax, r.clock())
 	}
+	r.policyChanged = make(chan struct{}, 1)
 	if err := indexByController(mgr); err != nil {
 		return err
 	}
 	secrets, err := r.watchReferencedSecrets(mgr)
 	if err != nil {
 		return err
+	}
+	if err := mgr.Add(r.polls()); err != nil {
+		return fmt.Errorf("adding the DittoFS poller: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		// Labels and annotations are policy input: a change re-decides at once.
@@ -399,11 +535,20 @@ func (r *DittoServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Policies may decide on namespace labels.
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.serversInNamespace),
 			builder.WithPredicates(predicate.LabelChangedPredicate{})).
-		WatchesRawSource(source.Channel(r.requeues, &handler.EnqueueRequestForObject{})).
+		// The poller's news: a new listing, an outage begun or ended.
+		WatchesRawSource(source.Channel(r.polls().changes, &handler.EnqueueRequestForObject{})).
+		WatchesRawSource(source.Func(r.requeueOnPolicyChange)).
 		WatchesRawSource(secrets).
-		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers, ReconciliationTimeout: r.reconcileTimeout()}).
 		Named("dittoserver").
 		Complete(r)
+}
+
+func (r *DittoServerReconciler) reconcileTimeout() time.Duration {
+	if r.ReconcileTimeout > 0 {
+		return r.ReconcileTimeout
+	}
+	return time.Minute
 }
 
 // serversInNamespace lists the DittoServers of a namespace.
@@ -421,31 +566,45 @@ func (r *DittoServerReconciler) serversInNamespace(ctx context.Context, ns clien
 }
 
 // PolicyChanged makes every DittoServer follow a new policy bundle soon.
-// It does not block.
-func (r *DittoServerReconciler) PolicyChanged(ctx context.Context) {
+// It never blocks and starts nothing: on the leader, the controller's
+// policy source requeues every server; on a follower, whose controller
+// does not run, the signal waits in a buffer of one, however many reloads
+// come.
+func (r *DittoServerReconciler) PolicyChanged(context.Context) {
 	r.policyGen.Add(1)
-	r.RequeueAll(ctx)
+	select {
+	case r.policyChanged <- struct{}{}:
+	default: // a requeue of every server is pending already
+	}
 }
 
-// RequeueAll reconciles every DittoServer soon. It does not block.
-func (r *DittoServerReconciler) RequeueAll(ctx context.Context) {
-	if r.requeues == nil {
-		return
-	}
-	var list dittov1.DittoServerList
-	if err := r.List(ctx, &list); err != nil {
-		log.FromContext(ctx).Error(err, "listing DittoServers to requeue")
-		return
-	}
+// requeueOnPolicyChange is the source that requeues every DittoServer when
+// the policy changes. The controller starts it, on the leader only.
+func (r *DittoServerReconciler) requeueOnPolicyChange(ctx context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 	go func() {
-		for i := range list.Items {
+		for {
 			select {
-			case r.requeues <- event.GenericEvent{Object: &list.Items[i]}:
 			case <-ctx.Done():
 				return
+			case <-r.policyChanged:
+				r.requeueAll(ctx, queue)
 			}
 		}
 	}()
+	return nil
+}
+
+// requeueAll adds every DittoServer to the queue.
+func (r *DittoServerReconciler) requeueAll(ctx context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	var list dittov1.DittoServerList
+	// Only the names are read: the cache's objects need no copy.
+	if err := r.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		log.FromContext(ctx).Error(err, "listing DittoServers to follow a new policy")
+		return
+	}
+	for i := range list.Items {
+		queue.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
 }
 
 // deletionPredicate passes the update that marks an object for deletion.

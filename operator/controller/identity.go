@@ -82,9 +82,9 @@ func (e *apiNotReadyError) Unwrap() error { return e.err }
 // provisioning the operator's account, refreshing or logging in as needed.
 // Retries after failures follow the poll's backoff: the account is only
 // ever needed to poll.
-func (r *DittoServerReconciler) session(ctx context.Context, server *dittov1.DittoServer, st *serverState) (*dittofs.Client, string, error) {
-	id := &st.identity
-	now := time.Now()
+func (sp *serverPoll) session(ctx context.Context, server *dittov1.DittoServer) (*dittofs.Client, string, error) {
+	r, id := sp.p.r, &sp.id
+	now := sp.p.clock.Now()
 	client, err := r.apiClient(ctx, server, id)
 	if err != nil {
 		return nil, "", err
@@ -95,29 +95,29 @@ func (r *DittoServerReconciler) session(ctx context.Context, server *dittov1.Dit
 	if id.creds != nil && id.creds.tokenFresh(now) && id.creds.ServerURL == client.BaseURL() {
 		return client, id.creds.AccessToken, nil
 	}
-	if err := r.renewSession(ctx, server, id, client); err != nil {
-		return nil, "", r.identityFailed(ctx, server, id, err)
+	if err := sp.renewSession(ctx, server, client); err != nil {
+		return nil, "", sp.identityFailed(ctx, server, err)
 	}
 	return client, id.creds.AccessToken, nil
 }
 
 // recoverSession is called after the API refused the operator's token: it
 // refreshes, logs in again, or provisions the account again.
-func (r *DittoServerReconciler) recoverSession(ctx context.Context, server *dittov1.DittoServer, st *serverState, client *dittofs.Client) (string, error) {
-	id := &st.identity
-	if id.creds != nil {
-		id.creds.AccessToken = ""
+func (sp *serverPoll) recoverSession(ctx context.Context, server *dittov1.DittoServer, client *dittofs.Client) (string, error) {
+	if sp.id.creds != nil {
+		sp.id.creds.AccessToken = ""
 	}
-	if err := r.renewSession(ctx, server, id, client); err != nil {
-		return "", r.identityFailed(ctx, server, id, err)
+	if err := sp.renewSession(ctx, server, client); err != nil {
+		return "", sp.identityFailed(ctx, server, err)
 	}
-	return id.creds.AccessToken, nil
+	return sp.id.creds.AccessToken, nil
 }
 
 // renewSession gets new tokens the cheapest way that works: refresh, then
 // log in with the stored password, then provision the account again (the
 // user is gone, for example after a database reset).
-func (r *DittoServerReconciler) renewSession(ctx context.Context, server *dittov1.DittoServer, id *identityState, client *dittofs.Client) error {
+func (sp *serverPoll) renewSession(ctx context.Context, server *dittov1.DittoServer, client *dittofs.Client) error {
+	r, id := sp.p.r, &sp.id
 	creds := id.creds
 	if creds != nil && creds.RefreshToken != "" && creds.ServerURL == client.BaseURL() {
 		tokens, err := client.Refresh(ctx, creds.RefreshToken)
@@ -142,12 +142,15 @@ func (r *DittoServerReconciler) renewSession(ctx context.Context, server *dittov
 			return fmt.Errorf("logging in as %s: %w", creds.Username, err)
 		}
 	}
-	return r.provision(ctx, server, id, client)
+	return sp.provision(ctx, server, client)
 }
 
 // provision creates (or takes back) the operator's account with the admin
 // password. The admin token serves these calls only and is never stored.
-func (r *DittoServerReconciler) provision(ctx context.Context, server *dittov1.DittoServer, id *identityState, client *dittofs.Client) error {
+// It waits for /health/ready, which an initialised DittoFS answers with 200
+// whether or not an adapter runs.
+func (sp *serverPoll) provision(ctx context.Context, server *dittov1.DittoServer, client *dittofs.Client) error {
+	r, id := sp.p.r, &sp.id
 	if _, err := client.Ready(ctx); err != nil {
 		return &apiNotReadyError{err: err}
 	}
@@ -219,19 +222,19 @@ func (r *DittoServerReconciler) secretValue(ctx context.Context, server *dittov1
 
 // identityFailed turns a rejected or blocked admin password into a single
 // Warning event per episode; the poll's backoff schedules the retry.
-func (r *DittoServerReconciler) identityFailed(ctx context.Context, server *dittov1.DittoServer, id *identityState, err error) error {
+func (sp *serverPoll) identityFailed(ctx context.Context, server *dittov1.DittoServer, err error) error {
 	var rejected *adminRejectedError
 	var mustChange *adminMustChangePasswordError
 	switch {
-	case id.rejectedWarned:
+	case sp.id.rejectedWarned:
 	case errors.As(err, &rejected):
-		id.rejectedWarned = true
-		r.event(server, nil, corev1.EventTypeWarning, "AdminCredentialsRejected", "Provision", "%s", rejected.Error())
+		sp.id.rejectedWarned = true
+		sp.p.r.event(server, nil, corev1.EventTypeWarning, "AdminCredentialsRejected", "Provision", "%s", rejected.Error())
 	case errors.As(err, &mustChange):
-		id.rejectedWarned = true
-		r.event(server, nil, corev1.EventTypeWarning, "AdminPasswordChangeRequired", "Provision", "%s", mustChange.Error())
+		sp.id.rejectedWarned = true
+		sp.p.r.event(server, nil, corev1.EventTypeWarning, "AdminPasswordChangeRequired", "Provision", "%s", mustChange.Error())
 	}
-	log.FromContext(ctx).Info("the operator's DittoFS account is not usable", "reason", err.Error())
+	log.FromContext(ctx).Info("the operator's DittoFS account is not usable", "server", server.Namespace+"/"+server.Name, "reason", err.Error())
 	return err
 }
 
@@ -242,34 +245,31 @@ func identitySucceeded(id *identityState) {
 		fmt.Sprintf("the operator holds a working DittoFS account %s with role operator", OperatorUsername)}
 }
 
-// removeOperatorAccount deletes the operator's DittoFS account when its
-// DittoServer goes away. It is best effort and bounded in time: an
-// unreachable API must not keep the DittoServer from being deleted.
-func (r *DittoServerReconciler) removeOperatorAccount(ctx context.Context, server *dittov1.DittoServer) {
+// removeAccount deletes the operator's DittoFS account when its DittoServer
+// goes away. It is best effort and bounded by ctx: an unreachable API must
+// not keep the DittoServer from being deleted.
+func (sp *serverPoll) removeAccount(ctx context.Context, server *dittov1.DittoServer) {
+	r := sp.p.r
 	var secret corev1.Secret
 	if err := r.Get(ctx, types.NamespacedName{Namespace: server.Namespace, Name: CredentialsSecretName(server)}, &secret); apierrors.IsNotFound(err) {
 		return // the account was never provisioned
 	}
-	ctx, cancel := context.WithTimeout(ctx, accountRemovalTimeout)
-	defer cancel()
-	err := r.deleteOperatorUser(ctx, server)
+	err := sp.deleteOperatorUser(ctx, server)
 	if err == nil || dittofs.IsNotFound(err) {
 		return
 	}
-	log.FromContext(ctx).Info("could not remove the operator's DittoFS account; deleting the DittoServer anyway", "reason", err.Error())
+	log.FromContext(ctx).Info("could not remove the operator's DittoFS account; deleting the DittoServer anyway",
+		"server", server.Namespace+"/"+server.Name, "reason", err.Error())
 	r.event(server, nil, corev1.EventTypeWarning, "AccountNotRemoved", "Cleanup",
 		"Could not remove DittoFS account %s: %s", OperatorUsername, err.Error())
 }
 
-// accountRemovalTimeout bounds the cleanup a deletion waits for.
-const accountRemovalTimeout = 10 * time.Second
-
-func (r *DittoServerReconciler) deleteOperatorUser(ctx context.Context, server *dittov1.DittoServer) error {
-	client, err := r.apiClient(ctx, server, &identityState{})
+func (sp *serverPoll) deleteOperatorUser(ctx context.Context, server *dittov1.DittoServer) error {
+	r := sp.p.r
+	client, err := r.apiClient(ctx, server, &sp.id)
 	if err != nil {
 		return err
 	}
-	defer client.CloseIdleConnections()
 	adminToken, err := r.adminLogin(ctx, server, client)
 	if err != nil {
 		return err

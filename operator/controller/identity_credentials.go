@@ -49,7 +49,7 @@ func (r *DittoServerReconciler) apiClient(ctx context.Context, server *dittov1.D
 	if id.client != nil && id.clientKey == key {
 		return id.client, nil
 	}
-	cfg := dittofs.Config{BaseURL: url, Timeout: r.apiTimeout(), ConnectTimeout: 5 * time.Second}
+	cfg := dittofs.Config{BaseURL: url, Timeout: r.apiTimeout(), ConnectTimeout: 5 * time.Second, Now: r.clock().Now}
 	if tls := server.Spec.ControlPlane.TLS; tls != nil {
 		ca, err := r.secretValue(ctx, server, corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: tls.SecretName}, Key: "ca.crt",
@@ -139,7 +139,10 @@ func (r *DittoServerReconciler) storeCredentials(ctx context.Context, server *di
 			credServerURL:    []byte(c.ServerURL),
 		})
 	key := types.NamespacedName{Namespace: server.Namespace, Name: name}
-	if _, err := applyOwned(ctx, r, server, key, &corev1.Secret{}, desired, corev1ac.ExtractSecret); err != nil {
+	if id.applied == nil {
+		id.applied = appliedMemo{}
+	}
+	if _, err := applyOwnedWith(ctx, r, server, id.applied, key, &corev1.Secret{}, desired, corev1ac.ExtractSecret); err != nil {
 		return fmt.Errorf("storing the operator's credentials: %w", err)
 	}
 	return nil

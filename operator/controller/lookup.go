@@ -48,15 +48,25 @@ func (r *DittoServerReconciler) lookupOwned(ctx context.Context, server *dittov1
 
 // applyOwned applies desired to the object named key unless it already holds
 // exactly those fields. It returns "created", "updated" or "" (no change).
+// It runs in a reconcile, which holds the server's state.
 func applyOwned[O client.Object, AC runtime.ApplyConfiguration](
 	ctx context.Context, r *DittoServerReconciler, server *dittov1.DittoServer,
+	key types.NamespacedName, live O, desired AC, extract extractFunc[O, AC],
+) (string, error) {
+	return applyOwnedWith(ctx, r, server, r.states.get(server.UID).applied, key, live, desired, extract)
+}
+
+// applyOwnedWith is applyOwned remembering the objects found in sync in
+// memo, which its caller alone uses.
+func applyOwnedWith[O client.Object, AC runtime.ApplyConfiguration](
+	ctx context.Context, r *DittoServerReconciler, server *dittov1.DittoServer, memo appliedMemo,
 	key types.NamespacedName, live O, desired AC, extract extractFunc[O, AC],
 ) (string, error) {
 	exists, err := r.lookupOwned(ctx, server, key, live)
 	if err != nil {
 		return "", err
 	}
-	changed, err := applyIfChanged(ctx, r.Client, r.states.get(server.UID).applied, live, exists, desired, extract)
+	changed, err := applyIfChanged(ctx, r.Client, memo, live, exists, desired, extract)
 	if err != nil {
 		return "", fmt.Errorf("applying %s %s: %w", kindOf(r.Scheme, live), key.Name, err)
 	}

@@ -15,7 +15,7 @@ var (
 
 	pollDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "dittofs_operator_adapter_poll_duration_seconds",
-		Help:    "Time to list adapters, token renewal included.",
+		Help:    "Time of one poll of a DittoFS API by the poller: the listing, token renewal included.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 	})
 
@@ -42,7 +42,7 @@ var (
 
 	reconcileWork = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "dittofs_operator_reconcile_work_duration_seconds",
-		Help:    "Time of one DittoServer reconcile, without the time spent waiting for the DittoFS API.",
+		Help:    "Time of one DittoServer reconcile (reconciles never call the DittoFS API).",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	})
 

@@ -60,7 +60,8 @@ var _ = Describe("Published ports and adapter types", func() {
 		nodePort := first.Spec.Ports[0].NodePort
 		Expect(nodePort).NotTo(BeZero())
 		GinkgoWriter.Printf("fs1-nfs publishes %s:2049 (node port %d) to the pod's 12049\n", first.Spec.ClusterIP, nodePort)
-		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(ContainElement("Created: Created NFS Service fs1-nfs on port 2049→12049"))
+		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(ContainElement(HavePrefix("Created: Created NFS Service fs1-nfs on port 2049→12049;")),
+			"the reconcile's one event, headed by the first adapter Service")
 
 		By("moving the adapter in DittoFS: only targetPort changes")
 		api.SetAdapter("nfs", true, 22049)
@@ -74,7 +75,7 @@ var _ = Describe("Published ports and adapter types", func() {
 				HaveField("Port", BeEquivalentTo(22049)), HaveField("ServicePort", BeEquivalentTo(2049))))
 		}).Should(Succeed())
 		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(
-			ContainElement("Updated: Updated NFS Service fs1-nfs: port 2049→12049 → 2049→22049"))
+			ContainElement(HavePrefix("Updated: Updated NFS Service fs1-nfs: port 2049→12049 → 2049→22049")))
 	})
 
 	It("publishes a webdav adapter with an override as it does nfs", func() {
@@ -99,7 +100,9 @@ var _ = Describe("Published ports and adapter types", func() {
 				HaveField("Endpoints", HaveExactElements(HavePrefix("node:"), Equal(svc.Spec.ClusterIP+":80"))),
 			))
 		}).Should(Succeed())
-		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(ContainElement("Created: Created WebDAV Service fs1-webdav on port 80→18080"))
+		Eventually(func() []string { return eventsOf(ctx, ns, "fs1") }).Should(ContainElement(And(
+			HavePrefix("Created: "), ContainSubstring("; created WebDAV Service fs1-webdav on port 80→18080;"))),
+			"the reconcile's one event names the webdav Service")
 	})
 })
 

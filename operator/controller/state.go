@@ -7,29 +7,33 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/dittofs"
 	"github.com/dittofs/dittofs-operator/operator/networking"
 )
 
-// serverState is what the operator remembers about one DittoServer between
-// reconciles. It lives in memory only: backoff and outage bookkeeping never
-// become annotations on the user's object, and tokens are reloaded from the
-// credentials Secret after a restart.
+// serverState is what the reconciler remembers about one DittoServer
+// between reconciles. It lives in memory only: outage bookkeeping never
+// becomes annotations on the user's object. The DittoFS session and the
+// poll schedule are the poller's (see poller.go).
 type serverState struct {
 	mu sync.Mutex
 
-	identity identityState
-	poll     pollState
+	// poll is the poller's latest snapshot, as this reconcile read it.
+	poll pollState
+	// firstReconcile is when this server was first reconciled since the
+	// operator started.
+	firstReconcile time.Time
 
-	// apiWait is the time the current reconcile spent waiting for the
-	// DittoFS API, left out of the reconcile-work metric.
-	apiWait time.Duration
 	// warned is the message last reported by a Warning event, by topic
 	// (a condition type or an object), so that a lasting problem is
 	// reported once.
 	warned map[string]string
 	// applied remembers the objects found in sync (see applyIfChanged).
 	applied appliedMemo
+	// changes are the objects the reconcile in progress changed, for its
+	// one event (see recordChanges).
+	changes []change
 	// secretsChecked is the spec generation whose Secret references were
 	// found valid.
 	secretsChecked int64
@@ -43,19 +47,31 @@ type serverState struct {
 	// the last decision: what was reported, so each is reported once.
 	pendingLoadBalancers map[types.UID]bool
 	decisionWarnings     map[string]bool
+	// statusWritten is the status this operator last wrote.
+	statusWritten statusWrite
+}
+
+// statusWrite is a status written over the resourceVersion from, which
+// made the resourceVersion to.
+type statusWrite struct {
+	from, to string
+	status   *dittov1.DittoServerStatus
 }
 
 func (st *serverState) forgetWarning(topic string) { delete(st.warned, topic) }
 
-// identityState is the operator's DittoFS session for one server.
+// identityState is the operator's DittoFS session for one server, owned by
+// the server's poller.
 type identityState struct {
 	client    *dittofs.Client
 	clientKey string
 	creds     *credentials // nil until loaded from the Secret or provisioned
 	loaded    bool         // the Secret was read at least once
+	// applied remembers the credentials Secret found in sync.
+	applied appliedMemo
 
 	// condition is the last outcome of the account, reported on the
-	// Authenticated condition by every reconcile ("" status: none yet).
+	// Authenticated condition ("" status: none yet).
 	condition condition
 
 	// rejectedWarned is set once the rejected admin password has been
@@ -72,17 +88,13 @@ func (id *identityState) forgetClient() {
 	id.client, id.clientKey = nil, ""
 }
 
-// pollState caches the last adapter listing and tracks outages.
+// pollState is the reconciler's copy of the poller's snapshot.
 type pollState struct {
 	// adapters is the last successful answer; nil before the first one.
 	adapters    []networking.Adapter
-	lastAttempt time.Time
 	lastSuccess time.Time
-	generation  int64 // spec generation of the last attempt
-
-	backoff backoff
-	outage  bool   // a poll failed and no success came since
-	failure string // why the last poll failed, for the condition
+	outage      bool   // a poll failed and no success came since
+	failure     string // why the last poll failed, for the condition
 
 	// legacyChecked: the static-design Service was looked for after the
 	// first successful poll.
@@ -120,39 +132,4 @@ func (s *serverStates) forget(uid types.UID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.byUID, uid)
-}
-
-// Backoff bounds: retries start after a few seconds and double up to a cap.
-const (
-	backoffBase = 2 * time.Second
-	backoffCap  = 5 * time.Minute
-)
-
-// backoff is an exponential retry schedule, reset by a success.
-type backoff struct {
-	failures int
-	until    time.Time
-}
-
-// fail records a failure at now and returns the delay before the next try,
-// which doubles from backoffBase up to limit (itself at most backoffCap).
-func (b *backoff) fail(now time.Time, limit time.Duration) time.Duration {
-	limit = min(limit, backoffCap)
-	delay := limit
-	if b.failures < 20 {
-		delay = min(backoffBase<<b.failures, limit)
-	}
-	b.failures++
-	b.until = now.Add(delay)
-	return delay
-}
-
-func (b *backoff) reset() { *b = backoff{} }
-
-// wait is how long to wait at now before the next try; zero when due.
-func (b *backoff) wait(now time.Time) time.Duration {
-	if b.failures == 0 || !now.Before(b.until) {
-		return 0
-	}
-	return b.until.Sub(now)
 }

@@ -83,10 +83,11 @@ func phaseFor(server *dittov1.DittoServer, failing string, c *metav1.Condition) 
 	}
 }
 
-// patchStatus writes the status only when it differs from what was read.
+// patchStatus writes the status only when it differs from original's.
 // lastPollTime alone never causes a write, so a steady state costs none: it
-// is refreshed whenever something else in the status changes.
-func (r *DittoServerReconciler) patchStatus(ctx context.Context, original, server *dittov1.DittoServer, lastSuccess time.Time) error {
+// is refreshed whenever something else in the status changes. lock makes
+// the write conditional on original's resourceVersion.
+func (r *DittoServerReconciler) patchStatus(ctx context.Context, original, server *dittov1.DittoServer, lastSuccess time.Time, lock bool) error {
 	server.Status.LastPollTime = original.Status.LastPollTime
 	if equality.Semantic.DeepEqual(original.Status, server.Status) {
 		return nil
@@ -95,7 +96,11 @@ func (r *DittoServerReconciler) patchStatus(ctx context.Context, original, serve
 		t := metav1.NewTime(lastSuccess.Truncate(time.Second))
 		server.Status.LastPollTime = &t
 	}
-	if err := r.Status().Patch(ctx, server, client.MergeFrom(original)); err != nil {
+	var opts []client.MergeFromOption
+	if lock {
+		opts = append(opts, client.MergeFromWithOptimisticLock{})
+	}
+	if err := r.Status().Patch(ctx, server, client.MergeFromWithOptions(original, opts...)); err != nil {
 		return fmt.Errorf("writing the status of DittoServer %s: %w", server.Name, err)
 	}
 	return nil

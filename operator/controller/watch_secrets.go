@@ -172,9 +172,5 @@ func (r *DittoServerReconciler) followSecretChanges(ctx context.Context, server 
 	}
 	log.FromContext(ctx).Info("a Secret the server references changed; using it now")
 	st.secretsChecked = 0
-	st.identity.forgetClient()
-	st.identity.rejectedWarned = false
-	if st.poll.outage {
-		st.poll.backoff.reset()
-	}
+	r.polls().secretsChanged(server.UID)
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"reflect"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
-	"github.com/dittofs/dittofs-operator/operator/dittofs"
 )
 
 func TestReferencedSecrets(t *testing.T) {
@@ -67,21 +65,23 @@ func TestFollowSecretChanges(t *testing.T) {
 	r.secretMeta = r.Client
 	ctx := context.Background()
 	st := &serverState{}
-
-	r.followSecretChanges(ctx, server, st)
-	client, err := dittofs.New(dittofs.Config{BaseURL: "https://127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
+	r.polls().track(r.targetOf(server))
+	sp := r.polls().servers[server.UID]
+	drained := func() bool {
+		select {
+		case <-sp.wake:
+			return true
+		default:
+			return false
+		}
 	}
-	st.identity.client, st.identity.clientKey = client, "key"
-	st.identity.rejectedWarned = true
-	st.secretsChecked = server.Generation
-	st.poll.outage = true
-	st.poll.backoff.fail(r.clock.Now(), time.Minute)
+	drained()
 
 	r.followSecretChanges(ctx, server, st)
-	if st.identity.client == nil {
-		t.Fatal("the client was dropped although no Secret changed")
+	st.secretsChecked = server.Generation
+	r.followSecretChanges(ctx, server, st)
+	if sp.secretsChanged || drained() || st.secretsChecked == 0 {
+		t.Fatal("the poller was told of a change although no Secret changed")
 	}
 
 	tls.Data = map[string][]byte{"ca.crt": []byte("rotated")}
@@ -90,13 +90,11 @@ func TestFollowSecretChanges(t *testing.T) {
 	}
 	r.followSecretChanges(ctx, server, st)
 	switch {
-	case st.identity.client != nil:
-		t.Error("the client built with the old CA was kept")
-	case st.identity.rejectedWarned:
-		t.Error("a new admin password would not be reported again")
+	case !sp.secretsChanged:
+		t.Error("the poller would keep the client built with the old CA")
+	case !drained():
+		t.Error("the poller would wait for its next poll")
 	case st.secretsChecked != 0:
 		t.Error("the Secrets are not checked again")
-	case st.poll.backoff.wait(r.clock.Now()) != 0:
-		t.Error("the poll still waits out its backoff")
 	}
 }

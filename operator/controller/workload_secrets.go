@@ -89,7 +89,7 @@ func (r *DittoServerReconciler) ensureGeneratedSecret(ctx context.Context, serve
 	if err := r.Create(ctx, &secret, fieldOwnerOption); err != nil {
 		return fmt.Errorf("creating Secret %s: %w", want.name, err)
 	}
-	r.event(server, &secret, corev1.EventTypeNormal, "Created", "Create", "Created Secret %s", want.name)
+	r.noteChange(server, &secret, "Created", "Create", "Created Secret %s", want.name)
 	return nil
 }
 

@@ -42,8 +42,9 @@ func (r *DittoServerReconciler) reconcileAPIService(ctx context.Context, server 
 		WithOwnerReferences(ownerReference(server)).
 		WithSpec(corev1ac.ServiceSpec().
 			WithType(corev1.ServiceType(server.Spec.APIServiceTypeOrDefault())).
-			// DittoFS reports not ready while no adapter runs; the control
-			// plane must stay reachable then, or nobody could enable one.
+			// DittoFS reports not ready until it is initialised (an
+			// initialised server is ready with no adapter running); the
+			// control plane must stay reachable meanwhile.
 			WithPublishNotReadyAddresses(true).
 			WithSelector(dittov1.SelectorLabels(server.Name)).
 			WithPorts(apiServicePort(server)))

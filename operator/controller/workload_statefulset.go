@@ -55,7 +55,7 @@ func (r *DittoServerReconciler) reconcileStatefulSet(ctx context.Context, server
 	desired, declared := desiredStatefulSet(server, hash, adapterPorts), adapterPorts
 	if exists && deferPorts(server, live) {
 		withLivePorts := desiredStatefulSet(server, hash, liveAdapterPorts(live))
-		onlyPortsDiffer, err := sameApplyConfig(live, withLivePorts)
+		onlyPortsDiffer, err := sameApplyConfig(live, withLivePorts, st.applied)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -84,13 +84,23 @@ func deferPorts(server *dittov1.DittoServer, live *appsv1.StatefulSet) bool {
 }
 
 // sameApplyConfig reports whether live already holds exactly desired under
-// the operator's ownership: then the only change pending is the ports'.
-func sameApplyConfig(live *appsv1.StatefulSet, desired *appsv1ac.StatefulSetApplyConfiguration) (bool, error) {
+// the operator's ownership: then the only change pending is the ports'. An
+// object memo remembers in sync with desired needs no comparison: while
+// ports wait, every reconcile asks.
+func sameApplyConfig(live *appsv1.StatefulSet, desired *appsv1ac.StatefulSetApplyConfiguration, memo appliedMemo) (bool, error) {
+	fingerprint, fingerprinted := fingerprintOf(desired)
+	if fingerprinted && memo.inSync(live, fingerprint) {
+		return true, nil
+	}
 	current, err := extractStatefulSet(live, FieldOwner)
 	if err != nil {
 		return false, fmt.Errorf("reading the fields the operator owns: %w", err)
 	}
-	return equalApplyConfigs(current, desired), nil
+	same := equalApplyConfigs(current, desired)
+	if same && fingerprinted {
+		memo.record(live, fingerprint)
+	}
+	return same, nil
 }
 
 // pendingPorts lists the differences between the adapter ports the pod

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 )
 
 // API paths, relative to Config.BaseURL.
@@ -41,7 +40,7 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 }
 
 func (c *Client) tokens(ctx context.Context, rq request) (*Tokens, error) {
-	sentAt := time.Now()
+	sentAt := c.clock()
 	resp, err := c.do(ctx, rq)
 	if err != nil {
 		return nil, err
@@ -145,8 +144,9 @@ func (c *Client) Health(ctx context.Context) error {
 	return err
 }
 
-// Ready is the readiness probe. A server that is not ready answers 503,
-// returned as an *APIError whose Detail says why (e.g. "no adapters running").
+// Ready is the readiness probe. An initialised server answers 200 whether
+// or not an adapter runs (Readiness counts them); before it is initialised
+// it answers 503, returned as an *APIError whose Detail says why.
 func (c *Client) Ready(ctx context.Context) (*Readiness, error) {
 	resp, err := c.do(ctx, request{method: http.MethodGet, path: pathReady})
 	if err != nil {

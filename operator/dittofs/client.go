@@ -47,6 +47,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request. Empty means DefaultUserAgent.
 	UserAgent string
+	// Now tells the time Tokens.ExpiresAt is counted from; nil means
+	// time.Now. Tests of token lifetimes give it a fake clock's.
+	Now func() time.Time
 }
 
 // Client calls one DittoFS control plane. It is safe for concurrent use and
@@ -57,6 +60,7 @@ type Client struct {
 	timeout   time.Duration
 	maxBody   int64
 	userAgent string
+	now       func() time.Time
 }
 
 // New validates cfg and builds a Client.
@@ -78,6 +82,7 @@ func New(cfg Config) (*Client, error) {
 		timeout:   orDefault(cfg.Timeout, DefaultTimeout),
 		maxBody:   orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		userAgent: orDefault(cfg.UserAgent, DefaultUserAgent),
+		now:       cfg.Now,
 	}, nil
 }
 
@@ -87,6 +92,14 @@ func (c *Client) BaseURL() string { return c.base }
 // CloseIdleConnections closes the connections kept alive for reuse; call it
 // when replacing a Client, e.g. after the CA bundle changed.
 func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
+// clock is the time by which token lifetimes are counted.
+func (c *Client) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
 
 func orDefault[T comparable](v, def T) T {
 	var zero T

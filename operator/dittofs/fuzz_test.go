@@ -39,9 +39,11 @@ var malformedSeeds = []string{
 // no error may quote a token from the body. Its seed corpus (every recorded
 // answer plus malformed ones) runs with go test.
 func FuzzDecodeResponses(f *testing.F) {
-	for _, ex := range loadExchanges(f) {
-		status, contentType, body := ex.recordedAnswer()
-		f.Add(status, contentType, body)
+	for _, rec := range recordings {
+		for _, ex := range loadExchanges(f, rec.path, rec.exchanges) {
+			status, contentType, body := ex.recordedAnswer()
+			f.Add(status, contentType, body)
+		}
 	}
 	for _, body := range malformedSeeds {
 		f.Add(200, "application/json", []byte(body))

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,6 +38,7 @@ func run() error {
 		micro    string
 		opArgs   string
 		interval time.Duration
+		baseSize string
 	)
 	flag.StringVar(&sizes, "sizes", envOr("BENCH_SIZES", "50,200,1000"), "Comma-separated numbers of DittoServers (default $BENCH_SIZES or 50,200,1000).")
 	flag.DurationVar(&interval, "interval", 10*time.Second, "Adapter polling interval of every DittoServer (at least 1s).")
@@ -48,6 +50,15 @@ func run() error {
 	flag.StringVar(&cfg.WaveAdapter, "wave-adapter", "smb", "Adapter the wave disables on every server.")
 	flag.StringVar(&out, "out", "bench/results", "Folder for latest.json and latest.md.")
 	flag.StringVar(&micro, "micro", "", "Output of `go test -bench` to include in the report.")
+	flag.StringVar(&cfg.BaselineBin, "baseline-operator", "", "An operator binary of an earlier commit to measure in the same run, for comparison (make bench builds the one of $BENCH_BASELINE).")
+	flag.StringVar(&cfg.BaselineLabel, "baseline-label", "baseline", "How the report names the baseline operator, e.g. its commit.")
+	flag.StringVar(&baseSize, "baseline-sizes", "", "Sizes the baseline runs too (default: the largest of -sizes).")
+	flag.IntVar(&cfg.Hung, "hung", 20, "Servers whose APIs accept connections and never answer, in the isolation run of every operator; 0 skips it.")
+	flag.IntVar(&cfg.HungHealthy, "hung-healthy", 200, "Healthy servers of the isolation run.")
+	flag.IntVar(&cfg.LatencyChanges, "latency-changes", 40, "Adapter toggles on one server in the latency run of every operator; 0 skips it.")
+	flag.DurationVar(&cfg.LatencyInterval, "latency-interval", time.Second, "Polling interval of the latency run.")
+	flag.BoolVar(&cfg.NoPods, "no-pods", false, "Leave StatefulSets never rolled out, as a control plane without a StatefulSet controller leaves them (by default a stand-in reports every pod ready).")
+	flag.IntVar(&cfg.FollowerReloads, "follower-reloads", 100, "Policy reloads of a follower replica of every operator, among the first size's servers; 0 skips it.")
 	flag.StringVar(&cfg.ProfileDir, "profile-dir", "", "Diagnostic mode: run the operator inside this process and write CPU and heap profiles of each steady window here (memory and CPU figures are then the whole process's).")
 	flag.Parse()
 	// The bench's own informers log through controller-runtime; their
@@ -56,6 +67,9 @@ func run() error {
 
 	cfg.Interval = interval
 	for _, s := range strings.Split(sizes, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue // -sizes '' runs only the other scenarios
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			return fmt.Errorf("-sizes: %q is not a positive number", s)
@@ -63,6 +77,27 @@ func run() error {
 		cfg.Sizes = append(cfg.Sizes, n)
 	}
 	cfg.OperatorArgs = strings.Fields(opArgs)
+	if baseSize == "" && len(cfg.Sizes) > 0 {
+		cfg.BaselineSizes = []int{slices.Max(cfg.Sizes)}
+	} else if baseSize != "" {
+		for _, v := range strings.Split(baseSize, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 1 {
+				return fmt.Errorf("-baseline-sizes: %q is not a positive number", v)
+			}
+			cfg.BaselineSizes = append(cfg.BaselineSizes, n)
+		}
+	}
+	if cfg.BaselineBin != "" {
+		bin, err := filepath.Abs(cfg.BaselineBin)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(bin); err != nil {
+			return fmt.Errorf("the baseline operator binary: %w", err)
+		}
+		cfg.BaselineBin = bin
+	}
 	bin, err := filepath.Abs(cfg.OperatorBin)
 	if err != nil {
 		return err

@@ -12,18 +12,20 @@ var defaultPorts = map[string]int32{"nfs": 12049, "smb": 12445}
 
 type adapterStatus struct {
 	Status    string    `json:"status"`
+	Message   string    `json:"message,omitempty"`
 	CheckedAt time.Time `json:"checked_at"`
 }
 
 type adapterResponse struct {
-	ID        string        `json:"id"`
-	Type      string        `json:"type"`
-	Enabled   bool          `json:"enabled"`
-	Running   bool          `json:"running"`
-	Port      int32         `json:"port"`
-	CreatedAt time.Time     `json:"created_at"`
-	UpdatedAt time.Time     `json:"updated_at"`
-	Status    adapterStatus `json:"status"`
+	ID        string         `json:"id"`
+	Type      string         `json:"type"`
+	Enabled   bool           `json:"enabled"`
+	Running   bool           `json:"running"`
+	Port      int32          `json:"port"`
+	Config    map[string]any `json:"config,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	Status    adapterStatus  `json:"status"`
 }
 
 type adapterPortResponse struct {
@@ -35,9 +37,9 @@ type adapterPortResponse struct {
 
 func (a *adapter) response() adapterResponse {
 	return adapterResponse{
-		ID: a.id, Type: a.typ, Enabled: a.enabled, Running: a.running(), Port: a.port,
+		ID: a.id, Type: a.typ, Enabled: a.enabled, Running: a.running(), Port: a.port, Config: a.config,
 		CreatedAt: a.createdAt, UpdatedAt: a.updatedAt,
-		Status: adapterStatus{Status: a.health, CheckedAt: a.checkedAt},
+		Status: adapterStatus{Status: a.health, Message: a.message, CheckedAt: a.checkedAt},
 	}
 }
 

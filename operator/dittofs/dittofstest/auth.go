@@ -154,11 +154,6 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusUnauthorized, "Invalid username or password")
 		return
 	}
-	if !u.enabled {
-		s.mu.Unlock()
-		writeProblem(w, http.StatusForbidden, "User account is disabled")
-		return
-	}
 	now := s.now()
 	u.lastLogin = &now
 	resp := s.issueLocked(u)
@@ -197,11 +192,6 @@ func (s *Server) refreshFor(w http.ResponseWriter, r *http.Request, username str
 	if u == nil {
 		s.mu.Unlock()
 		writeProblem(w, http.StatusUnauthorized, "User not found")
-		return
-	}
-	if !u.enabled {
-		s.mu.Unlock()
-		writeProblem(w, http.StatusForbidden, "User account is disabled")
 		return
 	}
 	resp := s.issueLocked(u)

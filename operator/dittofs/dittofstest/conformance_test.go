@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"sort"
@@ -13,15 +14,21 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/dittofs/dittofs-operator/operator/dittofs/dittofstest"
 )
 
-const recordingPath = "../testdata/dittofs-api-v0.29.json"
-
-// recordedExchanges is the number of exchanges in the v0.29 recording; a
-// different count means the recording changed and this test must be read
-// again.
-const recordedExchanges = 34
+// The recordings of a real DittoFS v0.29.0 server (see
+// ../../../../shared/contract/README.md for how they were made). Their
+// exchange counts are checked: a different count means a recording changed
+// and this test must be read again.
+const (
+	recordingPath       = "../testdata/dittofs-api-v0.29.json"
+	recordedExchanges   = 34
+	statesRecordingPath = "../testdata/dittofs-api-v0.29-states.json"
+	statesExchanges     = 30
+)
 
 type recording struct {
 	Exchanges []exchange `json:"exchanges"`
@@ -42,9 +49,9 @@ type exchange struct {
 	} `json:"response"`
 }
 
-func loadRecording(t *testing.T) []exchange {
+func loadRecording(t *testing.T, path string, want int) []exchange {
 	t.Helper()
-	raw, err := os.ReadFile(recordingPath)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("reading recording: %v", err)
 	}
@@ -52,36 +59,195 @@ func loadRecording(t *testing.T) []exchange {
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		t.Fatalf("decoding recording: %v", err)
 	}
-	if len(rec.Exchanges) != recordedExchanges {
-		t.Fatalf("recording has %d exchanges, want %d", len(rec.Exchanges), recordedExchanges)
+	if len(rec.Exchanges) != want {
+		t.Fatalf("%s has %d exchanges, want %d", path, len(rec.Exchanges), want)
 	}
 	return rec.Exchanges
 }
 
-// TestConformance replays every recorded exchange, in order, against one
-// fresh simulator and checks status, content type and body: text exactly,
-// JSON by keys, types and values (ids, tokens and times by type only). A
-// change that breaks it is a change that breaks the real server.
+// recordedStart is when the recordings were made; the simulator's clock
+// starts there and moves only when a replay says so.
+var recordedStart = time.Date(2026, 12, 1, 9, 26, 6, 0, time.UTC)
+
+// TestConformance replays every exchange of both recordings, in order,
+// against a fresh simulator each and checks status, content type and body:
+// text exactly, JSON by keys, types and values (ids, tokens and times by
+// type only). A change that breaks it is a change that breaks the real
+// server.
 func TestConformance(t *testing.T) {
-	exchanges := loadRecording(t)
-	sim := dittofstest.NewForTest(t, dittofstest.Options{AdminPassword: "adminpass123"})
-	tokens := &replayTokens{access: map[string]string{}}
-	for i, ex := range exchanges {
-		name := fmt.Sprintf("%02d %s", i, ex.Note)
-		status, contentType, body := replay(t, sim.URL(), ex, tokens)
-		for _, problem := range checkAnswer(ex, status, contentType, body) {
-			t.Errorf("%s: %s", name, problem)
+	t.Run("v0.29", func(t *testing.T) {
+		clock := clocktesting.NewFakeClock(recordedStart)
+		sim := dittofstest.NewForTest(t, dittofstest.Options{AdminPassword: "adminpass123", Now: clock.Now})
+		for _, problem := range replayCalls(t, sim.URL(), clock) {
+			t.Error(problem)
 		}
-		tokens.learn(status, body)
+	})
+	t.Run("v0.29 states", func(t *testing.T) {
+		clock := clocktesting.NewFakeClock(recordedStart)
+		sim := dittofstest.NewForTest(t, statesServer(clock))
+		for _, problem := range replayStates(t, sim.URL(), clock) {
+			t.Error(problem)
+		}
+	})
+}
+
+// TestConformanceCatchesReadinessGatedOnAdapters proves the replay fails a
+// simulator that invents a state: one that answers 503 on /health/ready
+// while no adapter runs, which a real v0.29 server answers with 200.
+func TestConformanceCatchesReadinessGatedOnAdapters(t *testing.T) {
+	clock := clocktesting.NewFakeClock(recordedStart)
+	sim := dittofstest.NewForTest(t, statesServer(clock))
+	gated := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/health/ready" && !anyRunning(sim.Adapters()) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `{"status":"unhealthy","timestamp":"2026-12-01T09:26:06Z","error":"no adapters running"}`+"\n")
+			return
+		}
+		sim.Handler().ServeHTTP(w, r)
+	}))
+	defer gated.Close()
+	problems := replayStates(t, gated.URL, clock)
+	if len(problems) == 0 {
+		t.Fatal("the replay accepted a 503 on /health/ready with no adapter running")
+	}
+	for _, p := range problems {
+		if !strings.HasPrefix(p, "06 readiness with no adapter running") {
+			t.Errorf("a problem outside the readiness exchange: %s", p)
+		}
 	}
 }
 
-// replayTokens resolves the recording's token placeholders with tokens the
-// replay obtained in earlier exchanges.
+func anyRunning(adapters []dittofstest.AdapterState) bool {
+	for _, a := range adapters {
+		if a.Running {
+			return true
+		}
+	}
+	return false
+}
+
+// statesServer is configured like the server of the states recording:
+// access tokens 4 s, refresh tokens 12 s, adapters on ports 32049 and 32445
+// (smb bound to loopback), not yet checked by the health monitor.
+func statesServer(clock *clocktesting.FakeClock) dittofstest.Options {
+	return dittofstest.Options{
+		AdminPassword: "adminpass123",
+		AccessTTL:     4 * time.Second,
+		RefreshTTL:    12 * time.Second,
+		Now:           clock.Now,
+		Adapters: []dittofstest.AdapterSeed{
+			{Type: "nfs", Enabled: true, Port: 32049, Health: "unknown", HealthMessage: "NFS adapter has not started yet"},
+			{Type: "smb", Enabled: true, Port: 32445, Config: map[string]any{"bind_address": "127.0.0.1"},
+				Health: "unknown", HealthMessage: "SMB adapter has not started yet"},
+		},
+	}
+}
+
+// replayCalls replays the first recording, whose placeholders name the
+// token to send ("<access token of admin>", "<refresh token>", ...).
+func replayCalls(t *testing.T, baseURL string, clock *clocktesting.FakeClock) []string {
+	tokens := &replayTokens{}
+	var problems []string
+	for i, ex := range loadRecording(t, recordingPath, recordedExchanges) {
+		auth := ""
+		if ex.Request.Auth != nil {
+			auth = tokens.substitute(*ex.Request.Auth)
+		}
+		body := tokens.substitute(requestBody(ex))
+		problems = append(problems, replayOne(t, baseURL, i, ex, auth, body, tokens)...)
+	}
+	return problems
+}
+
+// stateStep is how the states replay sends one exchange, whose recording
+// replaced every token by "<jwt>": the clock moves first by advance, then
+// the request carries the token auth names and, in a refresh, the token
+// body names.
+type stateStep struct {
+	note    string // a part of the exchange's note, guarding against a changed recording
+	advance time.Duration
+	auth    string
+	body    string
+}
+
+// Token names of the states replay.
+const (
+	adminAccess          = "admin"
+	operatorAccess       = "operator"
+	forgedAccess         = "forged"         // the operator's, signed by someone else
+	firstOperatorAccess  = "first operator" // expired by then
+	firstOperatorRefresh = "first operator refresh"
+	lastRefresh          = "last refresh"
+	freshAdmin           = "fresh admin" // the admin logs in again first (not recorded)
+)
+
+// statesSteps are the exchanges of the states recording that carry a token
+// or need the clock to move. The recorded times say how: the operator's
+// first token was 4 s old at the "expired" listing; the admin's had expired
+// when it deleted the operator; the last refresh token was 12 s old.
+var statesSteps = map[int]stateStep{
+	3:  {note: "admin disables nfs", auth: adminAccess},
+	4:  {note: "admin disables smb", auth: adminAccess},
+	5:  {note: "listing with no adapter enabled", auth: adminAccess},
+	8:  {note: "admin creates the operator account", auth: adminAccess},
+	10: {note: "operator listing", auth: operatorAccess},
+	11: {note: "admin enables nfs", auth: adminAccess},
+	12: {note: "admin enables smb with port 0", auth: adminAccess},
+	13: {note: "smb reports port 0", auth: operatorAccess},
+	14: {note: "ports endpoint as the operator", auth: operatorAccess},
+	15: {note: "admin moves smb", auth: adminAccess},
+	16: {note: "listing 2 s after", advance: 2 * time.Second, auth: operatorAccess},
+	19: {note: "signature is wrong", auth: forgedAccess},
+	20: {note: "expired access token", advance: 3 * time.Second, auth: firstOperatorAccess},
+	21: {note: "refresh after the access token expired", body: firstOperatorRefresh},
+	22: {note: "refresh with an access token", body: firstOperatorAccess},
+	24: {note: "admin deletes the operator user", auth: freshAdmin},
+	25: {note: "refresh by a deleted user", body: lastRefresh},
+	27: {note: "admin creates a user", auth: adminAccess},
+	29: {note: "expired refresh token", advance: 13 * time.Second, body: lastRefresh},
+}
+
+// replayStates replays the states recording on the fake clock the
+// simulator behind baseURL reads.
+func replayStates(t *testing.T, baseURL string, clock *clocktesting.FakeClock) []string {
+	tokens := &replayTokens{}
+	exchanges := loadRecording(t, statesRecordingPath, statesExchanges)
+	for i, step := range statesSteps {
+		if !strings.Contains(exchanges[i].Note, step.note) {
+			t.Fatalf("exchange %d is %q, the replay expects %q", i, exchanges[i].Note, step.note)
+		}
+	}
+	var problems []string
+	for i, ex := range exchanges {
+		step := statesSteps[i]
+		clock.Step(step.advance)
+		if step.auth == freshAdmin {
+			tokens.loginAdmin(t, baseURL)
+		}
+		auth := ""
+		if ex.Request.Auth != nil {
+			auth = tokens.named(t, step.auth)
+			if auth != "" {
+				auth = "Bearer " + auth
+			}
+		}
+		body := requestBody(ex)
+		if step.body != "" {
+			body = strings.Replace(body, "<jwt>", tokens.named(t, step.body), 1)
+		}
+		problems = append(problems, replayOne(t, baseURL, i, ex, auth, body, tokens)...)
+	}
+	return problems
+}
+
+// replayTokens are the tokens a replay obtained in earlier exchanges.
 type replayTokens struct {
-	access        map[string]string // by role
+	access        map[string]string // latest, by role
 	latestAccess  string
 	latestRefresh string
+	// firstOperator is the first token pair issued to the operator role.
+	firstOperator struct{ access, refresh string }
 }
 
 func (rt *replayTokens) learn(status int, body []byte) {
@@ -94,6 +260,12 @@ func (rt *replayTokens) learn(status int, body []byte) {
 	}
 	if status != http.StatusOK || json.Unmarshal(body, &answer) != nil || answer.AccessToken == "" {
 		return
+	}
+	if rt.access == nil {
+		rt.access = map[string]string{}
+	}
+	if answer.User.Role == "operator" && rt.firstOperator.access == "" {
+		rt.firstOperator.access, rt.firstOperator.refresh = answer.AccessToken, answer.RefreshToken
 	}
 	rt.access[answer.User.Role] = answer.AccessToken
 	rt.latestAccess, rt.latestRefresh = answer.AccessToken, answer.RefreshToken
@@ -109,40 +281,106 @@ func (rt *replayTokens) substitute(s string) string {
 	).Replace(s)
 }
 
-func replay(t *testing.T, baseURL string, ex exchange, tokens *replayTokens) (int, string, []byte) {
+// named resolves a token name of statesSteps.
+func (rt *replayTokens) named(t *testing.T, name string) string {
 	t.Helper()
-	var body io.Reader
-	if raw := ex.Request.Body; len(raw) > 0 && string(raw) != "null" {
-		var text string
-		if json.Unmarshal(raw, &text) == nil {
-			raw = []byte(text) // a string body is sent verbatim, e.g. "{not json"
+	var token string
+	switch name {
+	case "":
+		return ""
+	case adminAccess, freshAdmin:
+		token = rt.access["admin"]
+	case operatorAccess:
+		token = rt.access["operator"]
+	case forgedAccess:
+		token = rt.access["operator"]
+		if i := strings.LastIndex(token, "."); i > 0 {
+			token = token[:i+1] + base64.RawURLEncoding.EncodeToString([]byte("signed by someone else"))
 		}
-		body = strings.NewReader(tokens.substitute(string(raw)))
+	case firstOperatorAccess:
+		token = rt.firstOperator.access
+	case firstOperatorRefresh:
+		token = rt.firstOperator.refresh
+	case lastRefresh:
+		token = rt.latestRefresh
 	}
-	req, err := http.NewRequest(ex.Request.Method, baseURL+ex.Request.Path, body)
+	if token == "" {
+		t.Fatalf("the replay has no %s token yet", name)
+	}
+	return token
+}
+
+// loginAdmin logs the admin in again, as the recording's client did
+// between exchanges once the admin's 4 s token had expired.
+func (rt *replayTokens) loginAdmin(t *testing.T, baseURL string) {
+	t.Helper()
+	resp, err := http.Post(baseURL+"/api/v1/auth/login", "application/json",
+		strings.NewReader(`{"username":"admin","password":"adminpass123"}`))
 	if err != nil {
-		t.Fatalf("%s: building request: %v", ex.Note, err)
+		t.Fatalf("logging the admin in again: %v", err)
 	}
-	if body != nil {
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	var answer struct {
+		AccessToken string `json:"access_token"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &answer) != nil {
+		t.Fatalf("logging the admin in again: %d %s", resp.StatusCode, body)
+	}
+	rt.access["admin"] = answer.AccessToken
+}
+
+// requestBody is the recorded request body as sent: a JSON document, or a
+// string sent verbatim (e.g. "{not json"); "" for none.
+func requestBody(ex exchange) string {
+	raw := ex.Request.Body
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var text string
+	if json.Unmarshal(raw, &text) == nil {
+		return text
+	}
+	return string(raw)
+}
+
+// replayOne sends one exchange and lists how the answer differs from the
+// recorded one, each problem prefixed with the exchange's number and note.
+func replayOne(t *testing.T, baseURL string, i int, ex exchange, auth, body string, tokens *replayTokens) []string {
+	t.Helper()
+	name := fmt.Sprintf("%02d %s", i, ex.Note)
+	if strings.Contains(auth+body, "<") {
+		t.Fatalf("%s: unresolved placeholder in %q %q", name, auth, body)
+	}
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(ex.Request.Method, baseURL+ex.Request.Path, rd)
+	if err != nil {
+		t.Fatalf("%s: building request: %v", name, err)
+	}
+	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if ex.Request.Auth != nil {
-		auth := tokens.substitute(*ex.Request.Auth)
-		if strings.Contains(auth, "<") {
-			t.Fatalf("%s: unresolved placeholder in %q", ex.Note, *ex.Request.Auth)
-		}
+	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s: %v", ex.Note, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	answer, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s: reading answer: %v", ex.Note, err)
+		t.Fatalf("%s: reading answer: %v", name, err)
 	}
-	return resp.StatusCode, resp.Header.Get("Content-Type"), answer
+	tokens.learn(resp.StatusCode, answer)
+	var problems []string
+	for _, p := range checkAnswer(ex, resp.StatusCode, resp.Header.Get("Content-Type"), answer) {
+		problems = append(problems, name+": "+p)
+	}
+	return problems
 }
 
 // checkAnswer compares one answer with the recording and lists differences.
@@ -179,7 +417,7 @@ var (
 	tokenKeys = map[string]bool{"access_token": true, "refresh_token": true}
 	timeKeys  = map[string]bool{
 		"created_at": true, "updated_at": true, "last_login": true,
-		"expires_at": true, "checked_at": true, "timestamp": true,
+		"expires_at": true, "checked_at": true, "timestamp": true, "started_at": true,
 	}
 )
 

@@ -41,8 +41,28 @@ type Options struct {
 	Listener net.Listener
 	// TLSConfig, if set, makes the server speak HTTPS with it.
 	TLSConfig *tls.Config
-	// Now is the clock for tokens and timestamps; nil means time.Now.
+	// Now is the clock for tokens and timestamps; nil means time.Now. Tests
+	// of token lifetimes give it a fake clock's Now instead of sleeping.
 	Now func() time.Time
+	// Adapters seed the adapter table; nil seeds those of a fresh server:
+	// nfs on 12049 and smb on 1445, both running and healthy.
+	Adapters []AdapterSeed
+}
+
+// AdapterSeed is one adapter a Server starts with.
+type AdapterSeed struct {
+	Type    string
+	Enabled bool
+	// Port as DittoFS stores it; 0 means the type's default and is listed
+	// as 0.
+	Port int32
+	// Config is the adapter's configuration object, listed as "config"
+	// when set (e.g. {"bind_address": "127.0.0.1"}).
+	Config map[string]any
+	// Health and HealthMessage are the adapter's status object; an empty
+	// Health means "healthy" with no message. A server that has just
+	// started lists "unknown" with "<TYPE> adapter has not started yet".
+	Health, HealthMessage string
 }
 
 // Server is a running simulator. Like httptest.Server it serves on a real
@@ -71,7 +91,8 @@ type Server struct {
 }
 
 // New starts a simulator seeded like a fresh DittoFS server: user "admin"
-// and adapters nfs on 12049 and smb on 1445, both running.
+// and, unless Options.Adapters says otherwise, adapters nfs on 12049 and
+// smb on 1445, both running.
 func New(opts Options) (*Server, error) {
 	opts = withDefaults(opts)
 	s := &Server{

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/dittofs/dittofs-operator/operator/dittofs/dittofstest"
 )
 
@@ -105,7 +107,8 @@ func TestSeededState(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
-	sim := dittofstest.NewForTest(t, dittofstest.Options{AccessTTL: 1500 * time.Millisecond})
+	clock := clocktesting.NewFakeClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	sim := dittofstest.NewForTest(t, dittofstest.Options{AccessTTL: 1500 * time.Millisecond, Now: clock.Now})
 	tok := loginAs(t, sim, "admin", dittofstest.DefaultAdminPassword)
 	if tok.ExpiresIn != 2 {
 		t.Errorf("expires_in = %d for a 1.5s TTL, want 2", tok.ExpiresIn)
@@ -129,7 +132,11 @@ func TestTokens(t *testing.T) {
 			t.Errorf("%s: %d %q", name, a.status, a.body)
 		}
 	}
-	time.Sleep(1600 * time.Millisecond)
+	clock.Step(1499 * time.Millisecond)
+	if a := call(t, "GET", list, tok.AccessToken, ""); a.status != http.StatusOK {
+		t.Errorf("token refused before it expired: %d", a.status)
+	}
+	clock.Step(time.Millisecond)
 	if a := call(t, "GET", list, tok.AccessToken, ""); a.status != http.StatusUnauthorized {
 		t.Errorf("expired token accepted: %d", a.status)
 	}
@@ -228,12 +235,16 @@ func TestAdminAPIChangesAdapters(t *testing.T) {
 	}
 }
 
-func TestReadinessFollowsAdapters(t *testing.T) {
+func TestReadinessCountsAdapters(t *testing.T) {
 	sim := dittofstest.NewForTest(t, dittofstest.Options{})
 	sim.SetAdapter("nfs", false, 12049)
-	sim.SetAdapterRunning("smb", false)
 	a := call(t, "GET", sim.URL()+"/health/ready", "", "")
-	if a.status != 503 || !strings.Contains(a.body, `"error":"no adapters running"`) {
+	if a.status != 200 || !strings.Contains(a.body, `"adapters":{"running":1,"types":["smb"]}`) {
+		t.Errorf("readiness with smb running: %d %s", a.status, a.body)
+	}
+	sim.SetAdapterRunning("smb", false)
+	a = call(t, "GET", sim.URL()+"/health/ready", "", "")
+	if a.status != 200 || !strings.Contains(a.body, `"adapters":{"running":0,"types":[]}`) {
 		t.Errorf("readiness with nothing running: %d %s", a.status, a.body)
 	}
 	if h := call(t, "GET", sim.URL()+"/health", "", ""); h.status != 200 || !strings.Contains(h.body, `"status":"healthy"`) {

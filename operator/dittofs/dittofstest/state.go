@@ -36,7 +36,9 @@ type adapter struct {
 	enabled   bool
 	port      int32
 	down      bool // enabled but not running, as after a failed bind
+	config    map[string]any
 	health    string
+	message   string // the health verdict's explanation, if any
 	createdAt time.Time
 	updatedAt time.Time
 	checkedAt time.Time
@@ -79,12 +81,27 @@ func (s *Server) seedUsersLocked() {
 	}}
 }
 
+// defaultAdapterSeeds are the adapters of a fresh DittoFS v0.29 server.
+var defaultAdapterSeeds = []AdapterSeed{
+	{Type: "nfs", Enabled: true, Port: 12049},
+	{Type: "smb", Enabled: true, Port: 1445},
+}
+
 func (s *Server) seedAdapters() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	seeds := s.opts.Adapters
+	if seeds == nil {
+		seeds = defaultAdapterSeeds
+	}
 	s.adapters = nil
-	s.putAdapterLocked("nfs", true, 12049)
-	s.putAdapterLocked("smb", true, 1445)
+	for _, seed := range seeds {
+		a := s.putAdapterLocked(seed.Type, seed.Enabled, seed.Port)
+		a.config = seed.Config
+		if seed.Health != "" {
+			a.health, a.message = seed.Health, seed.HealthMessage
+		}
+	}
 }
 
 // putAdapterLocked creates or updates an adapter; s.mu must be held.
@@ -127,7 +144,7 @@ func (s *Server) SetAdapterRunning(adapterType string, running bool) bool {
 		return false
 	}
 	a.down = !running
-	a.health = "healthy"
+	a.health, a.message = "healthy", ""
 	if !running {
 		a.health = "unhealthy"
 	}

@@ -42,7 +42,8 @@ func validRole(role string) bool {
 }
 
 // handleCreateUser checks in the real server's order: required fields,
-// password hashing (500), role (400), duplicate (409).
+// password hashing (500), role (400), duplicate (409). Like v0.29, it
+// ignores "enabled" in the request: users are created enabled.
 func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Username    string `json:"username"`
