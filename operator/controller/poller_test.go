@@ -106,7 +106,7 @@ func (h *pollerHarness) settled(server *dittov1.DittoServer, prev time.Time) pol
 		if time.Now().After(deadline) {
 			h.t.Fatalf("%s: no poll finished (last scheduled %s)", server.Name, prev)
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // polling the poller's goroutine; the clock it waits on is fake
 	}
 }
 
@@ -386,7 +386,7 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("the condition did not come true")
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // polling for a condition, as Eventually does
 	}
 }
 

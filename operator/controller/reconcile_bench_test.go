@@ -214,7 +214,7 @@ func (h *reconcileBench) newServer(b *testing.B, adapters int) *dittov1.DittoSer
 		if time.Now().After(deadline) {
 			b.Fatalf("%s/%s did not reach a steady state within a minute", server.Namespace, server.Name)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // polling until steady, as Eventually does
 	}
 }
 

@@ -496,7 +496,7 @@ func TestConcurrentKnobs(t *testing.T) {
 		_ = sim.Requests()
 		_ = sim.Count(dittofstest.RouteListAdapters, dittofstest.AnyRole)
 		sim.ResetUsers()
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond) // let the readers' requests interleave with the next round of changes
 	}
 	close(stop)
 	wg.Wait()
@@ -538,7 +538,7 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not met in time")
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // polling for a condition, as Eventually does
 	}
 }
 
