@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 	"github.com/dittofs/dittofs-operator/operator/networking"
@@ -32,7 +33,8 @@ func (r *DittoServerReconciler) event(server *dittov1.DittoServer, related clien
 // eventForChange notes that obj was created or updated; op is what
 // applyOwned returned ("" notes nothing).
 func (r *DittoServerReconciler) eventForChange(server *dittov1.DittoServer, op string, obj client.Object, why string) {
-	kind := kindOf(r.Scheme, obj)
+	gvk, _ := apiutil.GVKForObject(obj, r.Scheme) // known: the object was just applied through this scheme
+	kind := gvk.Kind
 	switch op {
 	case "created":
 		r.noteChange(server, obj, "Created", "Create", "Created %s %s", kind, obj.GetName())

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	dittov1 "github.com/dittofs/dittofs-operator/operator/api/v1alpha1"
 )
@@ -23,8 +24,12 @@ import (
 // cache has not caught up with its creation yet, or someone removed its
 // managed-by label, which the next apply puts back.
 func (r *DittoServerReconciler) lookupOwned(ctx context.Context, server *dittov1.DittoServer, key types.NamespacedName, obj client.Object) (bool, error) {
-	kind := kindOf(r.Scheme, obj)
-	err := r.Get(ctx, key, obj)
+	gvk, err := apiutil.GVKForObject(obj, r.Scheme)
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", key.Name, err)
+	}
+	kind := gvk.Kind
+	err = r.Get(ctx, key, obj)
 	if err == nil {
 		if !ownedBy(obj, server) {
 			return false, &nameConflictError{kind: kind, name: key.Name}
@@ -68,18 +73,11 @@ func applyOwnedWith[O client.Object, AC runtime.ApplyConfiguration](
 	}
 	changed, err := applyIfChanged(ctx, r.Client, memo, live, exists, desired, extract)
 	if err != nil {
-		return "", fmt.Errorf("applying %s %s: %w", kindOf(r.Scheme, live), key.Name, err)
+		gvk, _ := apiutil.GVKForObject(live, r.Scheme) // known: lookupOwned resolved it
+		return "", fmt.Errorf("applying %s %s: %w", gvk.Kind, key.Name, err)
 	}
 	if !changed {
 		return "", nil
 	}
 	return changeOf(exists), nil
-}
-
-func kindOf(scheme *runtime.Scheme, obj runtime.Object) string {
-	gvks, _, err := scheme.ObjectKinds(obj)
-	if err != nil || len(gvks) == 0 {
-		return fmt.Sprintf("%T", obj)
-	}
-	return gvks[0].Kind
 }
