@@ -14,6 +14,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -345,9 +346,19 @@ func TestUpgradeFromThePreviousChart(t *testing.T) {
 	if err := admin.Disable(ctx, adapters[i].Type); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, framework.PollInterval+30*time.Second, "the new operator to remove "+ns+"/"+service, func() (bool, error) {
-		err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: service}, &corev1.Service{})
-		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	// The stopped adapter's port closes at once; its Service is kept for
+	// the retention period, marked with when the adapter stopped.
+	eventually(t, framework.PollInterval+30*time.Second, "the new operator to close "+ns+"/"+service, func() (bool, error) {
+		err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: service}, &networkingv1.NetworkPolicy{})
+		if !apierrors.IsNotFound(err) {
+			return false, client.IgnoreNotFound(err)
+		}
+		svc := &corev1.Service{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: service}, svc); err != nil {
+			return false, err
+		}
+		_, kept := svc.Annotations[dittov1.AnnotationStoppedAt]
+		return kept, nil
 	})
 	for _, ns := range namespaces {
 		eventually(t, time.Minute, "DittoServer "+ns+"/fs1 ready under the new operator", func() (bool, error) { return ready(ctx, env.Client, ns, "fs1") })
