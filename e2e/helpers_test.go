@@ -117,7 +117,7 @@ func (s *dittoServer) get(g Gomega) *dittov1.DittoServer {
 // runs and is ready.
 func (s *dittoServer) markPodReady(ctx context.Context) {
 	GinkgoHelper()
-	Eventually(func() error { return framework.MarkPodReady(ctx, k8s, s.ns, s.name) }).Should(Succeed())
+	Eventually(func() error { return kubetest.MarkPodReady(ctx, k8s, s.ns, s.name) }).Should(Succeed())
 }
 
 func (s *dittoServer) servicePorts(g Gomega, name string) []int32 {

@@ -11,7 +11,8 @@
 //     and webhook certificate folder);
 //   - ServiceProxy is the webhook Service: the API server calls one address
 //     and each connection goes to an operator process that accepts it;
-//   - MarkPodReady reports a StatefulSet's pod ready, as the kubelet would.
+//   - KeepPodReady reports a StatefulSet's pod ready whenever it is
+//     (re)created, as the kubelet would (kubetest.MarkPodReady, once).
 //
 // DittoFS itself is the in-process simulator (package dittofstest) or a real
 // server; AdminAPI changes its adapters the way `dfsctl adapter` does.

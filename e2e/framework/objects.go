@@ -72,23 +72,6 @@ func CreateNamespace(ctx context.Context, c client.Client, prefix string) (strin
 	return ns.Name, nil
 }
 
-// MarkPodReady plays the kubelet for the StatefulSet's first pod, which the
-// real StatefulSet controller created: it reports it running and ready. It
-// returns an error while the pod does not exist yet.
-func MarkPodReady(ctx context.Context, c client.Client, namespace, statefulSet string) error {
-	pod := &corev1.Pod{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: statefulSet + "-0"}, pod); err != nil {
-		return err
-	}
-	now := metav1.Now()
-	pod.Status.Phase = corev1.PodRunning
-	pod.Status.Conditions = []corev1.PodCondition{
-		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-	}
-	return c.Status().Update(ctx, pod)
-}
-
 // Cell is the value of the named column in a row.
 func Cell(table *metav1.Table, row metav1.TableRow, column string) (any, error) {
 	for i, col := range table.ColumnDefinitions {
@@ -125,7 +108,7 @@ func KeepPodReady(ctx context.Context, c client.Client, namespace, statefulSet s
 		pod := &corev1.Pod{}
 		err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: statefulSet + "-0"}, pod)
 		if err == nil && !podReady(pod) && pod.DeletionTimestamp == nil {
-			_ = MarkPodReady(ctx, c, namespace, statefulSet) // a conflict is retried next round
+			_ = kubetest.MarkPodReady(ctx, c, namespace, statefulSet) // a failure is retried next round
 		}
 		select {
 		case <-ctx.Done():

@@ -82,20 +82,7 @@ func decidedAnnotation(namespace, name, annotation string) string {
 // pod does not tolerate the node's taint), so the write is retried on a
 // conflict.
 func markPodReady(ctx context.Context, namespace, name string) {
-	Eventually(func() error { return k8s.Get(ctx, key(namespace, name+"-0"), &corev1.Pod{}) }).Should(Succeed())
-	Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		pod := &corev1.Pod{}
-		if err := k8s.Get(ctx, key(namespace, name+"-0"), pod); err != nil {
-			return err
-		}
-		now := metav1.Now()
-		pod.Status.Phase = corev1.PodRunning
-		pod.Status.Conditions = []corev1.PodCondition{
-			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-			{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		}
-		return k8s.Status().Update(ctx, pod)
-	})).To(Succeed())
+	Eventually(func() error { return kubetest.MarkPodReady(ctx, k8s, namespace, name) }).Should(Succeed())
 }
 
 // revisions counts the StatefulSet's ControllerRevisions: one per distinct
@@ -185,6 +172,17 @@ func serverWithAPI(ctx context.Context, namespace, name string, api *dittoAPI, p
 		LocalObjectReference: corev1.LocalObjectReference{Name: secret.Name}, Key: "password",
 	}
 	return server
+}
+
+// createPolled creates fs1 in namespace, served by api and polled every
+// interval, after the mutations a spec asks for.
+func createPolled(ctx context.Context, namespace string, api *dittoAPI, interval time.Duration, mutate ...func(*dittov1.DittoServer)) {
+	server := serverWithAPI(ctx, namespace, "fs1", api, adminPassword)
+	server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: interval}
+	for _, m := range mutate {
+		m(server)
+	}
+	Expect(k8s.Create(ctx, server)).To(Succeed())
 }
 
 // pollInterval is the shortest interval the CRD allows.

@@ -42,12 +42,7 @@ var _ = Describe("Among the controllers of a real cluster", func() {
 
 	// create makes fs1 in ns, polled every second.
 	create := func(ns string, mutate ...func(*dittov1.DittoServer)) {
-		server := serverWithAPI(ctx, ns, "fs1", api, adminPassword)
-		server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: interval}
-		for _, m := range mutate {
-			m(server)
-		}
-		Expect(k8s.Create(ctx, server)).To(Succeed())
+		createPolled(ctx, ns, api, interval, mutate...)
 	}
 	service := func(g Gomega, ns, name string) *corev1.Service {
 		svc := &corev1.Service{}

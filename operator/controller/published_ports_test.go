@@ -33,11 +33,8 @@ var _ = Describe("Published ports and adapter types", func() {
 	})
 
 	create := func(ns string, mutate func(*dittov1.DittoServer)) {
-		server := serverWithAPI(ctx, ns, "fs1", api, adminPassword)
-		server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: interval}
-		server.Spec.AdapterPorts.Rollout = dittov1.PortRolloutImmediate // container ports follow at once
-		mutate(server)
-		Expect(k8s.Create(ctx, server)).To(Succeed())
+		immediate := func(s *dittov1.DittoServer) { s.Spec.AdapterPorts.Rollout = dittov1.PortRolloutImmediate } // container ports follow at once
+		createPolled(ctx, ns, api, interval, immediate, mutate)
 	}
 
 	It("publishes NFS on 2049 to the adapter's port, and follows the adapter's moves with the target port only", func() {

@@ -33,12 +33,7 @@ var _ = Describe("What users are told", func() {
 	})
 
 	create := func(ns string, mutate ...func(*dittov1.DittoServer)) {
-		server := serverWithAPI(ctx, ns, "fs1", api, adminPassword)
-		server.Spec.AdapterPolling.Interval = &metav1.Duration{Duration: interval}
-		for _, m := range mutate {
-			m(server)
-		}
-		Expect(k8s.Create(ctx, server)).To(Succeed())
+		createPolled(ctx, ns, api, interval, mutate...)
 	}
 	adaptersReady := func(g Gomega, ns string) *metav1.Condition {
 		c := condition(getServer(ctx, ns, "fs1"), dittov1.ConditionAdaptersReady)
